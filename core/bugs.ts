@@ -1,0 +1,23 @@
+// Planted bugs: named switches that break one safety rule on purpose, so we can prove the
+// simulator and the tests see the breakage. Off by default. Only sim/ and tests pass them;
+// the server's config has no way to name one.
+
+export const PLANTED_BUGS = {
+  'vote-without-log-check': 'a voter grants its vote without checking that the candidate\'s log is at least as up to date (Raft §5.4.1)',
+  'forget-vote-on-restart': 'a restarted node forgets whom it voted for in its current term, so it can vote twice in one term',
+  'commit-previous-term': 'a leader commits an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8)',
+  'ack-before-durable': 'a follower acknowledges appended entries before they are fsynced, so a crash can lose an acknowledged entry',
+  'stale-read': 'a leader answers ReadIndex reads without first confirming its leadership with a quorum',
+  'apply-uncommitted': 'a node applies entries to its state machine before they are committed',
+  'truncate-committed': 'a follower drops entries at or below its commit index when an append conflicts with them',
+  'lock-release-early': 'a transaction releases its locks before its commit has been applied',
+} as const;
+
+export type PlantedBug = keyof typeof PLANTED_BUGS;
+
+export function isPlantedBug(name: string): name is PlantedBug {
+  return Object.prototype.hasOwnProperty.call(PLANTED_BUGS, name);
+}
+
+export type Bugs = ReadonlySet<PlantedBug>;
+export const NO_BUGS: Bugs = new Set<PlantedBug>();
