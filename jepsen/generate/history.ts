@@ -32,7 +32,10 @@ export interface GenerateOptions {
   /** Single-register history: key null (needs keys = 1). Default false: keys "k0", "k1", ... */
   readonly register?: boolean;
   readonly keyDistribution?: KeyDistribution;
-  /** Relative weights of the operation kinds (default read 0.5, write 0.3, cas 0.15, delete 0.05). */
+  /**
+   * Relative weights of the operation kinds; kinds left out weigh 0. Without it: read 0.5,
+   * write 0.3, cas 0.15, delete 0.05.
+   */
   readonly mix?: Partial<OpMix>;
   /** Fraction of writes, cas and deletes that time out (`info`); default 0. */
   readonly infoRate?: number;
@@ -128,7 +131,7 @@ export function generateHistory(options: GenerateOptions): GeneratedHistory {
   for (let i = 0; i < keyCount; i++) keyNames.push(options.register === true ? null : `k${i}`);
   const dist = options.keyDistribution ?? { kind: 'uniform' };
   const keyChooser = new WeightedChooser(dist.kind === 'zipf' ? zipfWeights(keyCount, dist.exponent) : keyNames.map(() => 1));
-  const mix: OpMix = { ...DEFAULT_MIX, ...options.mix };
+  const mix: OpMix = options.mix === undefined ? DEFAULT_MIX : { read: 0, write: 0, cas: 0, delete: 0, ...options.mix };
   const kindChooser = new WeightedChooser(KINDS.map((k) => mix[k]));
   const infoRate = options.infoRate ?? 0;
   const readInfoRate = options.readInfoRate ?? 0;
