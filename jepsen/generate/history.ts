@@ -57,7 +57,7 @@ export interface GenerateOptions {
 
 /** One generated operation, with what really happened to it. */
 export interface GeneratedOp {
-  /** Dense, in invoke order. */
+  /** Dense, in invoke order (position in `ops`). */
   readonly index: number;
   readonly process: number;
   readonly f: GenOpKind;
@@ -269,7 +269,9 @@ export function generateHistory(options: GenerateOptions): GeneratedHistory {
       line: pos + 1,
     };
   });
-  const ops: GeneratedOp[] = drafts.map((d) => ({ ...d }));
+  // Renumber in invoke order (the schedule draws ops slot by slot, not in invoke order), so
+  // `index` matches the order in which a reader pairs operations.
+  const ops: GeneratedOp[] = [...drafts].sort((a, b) => a.callPos - b.callPos).map((d, i) => ({ ...d, index: i }));
   return { options, ops, events };
 }
 

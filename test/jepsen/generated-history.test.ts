@@ -113,7 +113,11 @@ describe('generateHistory', () => {
       expect(e.value).toEqual(g.value);
     });
     const paired = pairOperations(back);
-    expect(paired.length).toBe(h.ops.filter((o) => o.status !== 'fail').length);
+    const live = h.ops.filter((o) => o.status !== 'fail');
+    expect(paired.length).toBe(live.length);
+    h.ops.forEach((o, i) => expect(o.index).toBe(i));
+    // Same order as the reader's ids: invoke order.
+    paired.forEach((p, i) => expect([p.call, p.process, p.f, p.key]).toEqual([live[i]!.callPos, live[i]!.process, live[i]!.f, live[i]!.key]));
   });
 
   it('keeps each process to one open operation, retires processes after info, and keeps `processes` slots busy', () => {
