@@ -1,0 +1,380 @@
+// The in-memory OrderedKV: a B+tree over byte-string keys. Used by the simulator and by tests,
+// and as the reference the LMDB adapter must agree with. Deterministic by construction (no
+// randomness, no clock); every operation is O(log n) and range scans walk linked leaves.
+import { assert } from '../types.js';
+import { compareBytes, type Bytes, type KeyValue, type OrderedKV, type RangeOptions, type WriteOp } from './port.js';
+
+/** Most keys a node holds before it splits. 64 keeps nodes cache-friendly and the tree shallow. */
+export const MEMSTORE_NODE_KEYS_MAX = 64;
+/** A node (other than the root) with fewer keys than this borrows from or merges with a sibling. */
+const NODE_KEYS_MIN = MEMSTORE_NODE_KEYS_MAX / 2;
+
+class Leaf {
+  readonly keys: Bytes[] = [];
+  readonly values: Bytes[] = [];
+  next: Leaf | null = null;
+  prev: Leaf | null = null;
+}
+
+/** children[i] holds keys k with keys[i-1] <= k < keys[i]; keys.length === children.length - 1. */
+class Inner {
+  constructor(
+    readonly keys: Bytes[],
+    readonly children: Node[],
+  ) {}
+}
+
+type Node = Leaf | Inner;
+
+/** First index i with keys[i] > key (keys sorted ascending). */
+function upperBound(keys: readonly Bytes[], key: Bytes): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid]!, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index i with keys[i] >= key. */
+function lowerBound(keys: readonly Bytes[], key: Bytes): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareBytes(keys[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A split reported upward: `right` must be inserted after the split node, separated by `key`. */
+interface Split {
+  readonly key: Bytes;
+  readonly right: Node;
+}
+
+function checkBytes(x: unknown, what: string): asserts x is Bytes {
+  if (!(x instanceof Uint8Array)) throw new TypeError(`MemStore: ${what} must be a Uint8Array, got ${typeof x}`);
+}
+
+/** A position in the leaf chain. */
+interface Cursor {
+  leaf: Leaf;
+  index: number;
+}
+
+export class MemStore implements OrderedKV {
+  private root: Node = new Leaf();
+  private count = 0;
+  /** Bumped by every write so a running range scan knows to re-seek (it never walks a stale leaf). */
+  private modCount = 0;
+
+  get(key: Bytes): Bytes | undefined {
+    let node = this.root;
+    while (node instanceof Inner) node = node.children[upperBound(node.keys, key)]!;
+    const i = lowerBound(node.keys, key);
+    const k = node.keys[i];
+    return k !== undefined && compareBytes(k, key) === 0 ? node.values[i] : undefined;
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  /**
+   * Validation happens for the whole batch before anything changes, and nothing after it can
+   * fail, so a batch is applied entirely or not at all. Keys and values are copied: a caller
+   * reusing its buffers cannot change what is stored. Empty keys are refused, as LMDB does.
+   */
+  write(batch: readonly WriteOp[]): void {
+    if (!Array.isArray(batch)) throw new TypeError('MemStore.write: batch must be an array of ops');
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i] as WriteOp | undefined;
+      if (op === null || typeof op !== 'object') throw new TypeError(`MemStore.write: op ${i} is not an object`);
+      checkBytes(op.key, `op ${i} key`);
+      if (op.key.length === 0) throw new RangeError(`MemStore.write: op ${i} has an empty key`);
+      switch (op.type) {
+        case 'put':
+          checkBytes(op.value, `op ${i} value`);
+          break;
+        case 'delete':
+          break;
+        default:
+          throw new TypeError(`MemStore.write: op ${i} has unknown type ${String((op as { type: unknown }).type)}`);
+      }
+    }
+    for (const op of batch) {
+      if (op.type === 'put') this.put(new Uint8Array(op.key), new Uint8Array(op.value));
+      else this.delete(op.key);
+    }
+  }
+
+  range(options: RangeOptions = {}): Iterable<KeyValue> {
+    const { start, end, reverse = false, limit } = options;
+    if (start !== undefined) checkBytes(start, 'range start');
+    if (end !== undefined) checkBytes(end, 'range end');
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      throw new RangeError(`MemStore.range: limit must be a non-negative integer, got ${limit}`);
+    }
+    return reverse ? this.scanBackward(start, end, limit) : this.scanForward(start, end, limit);
+  }
+
+  // ---- scans -------------------------------------------------------------------------------
+
+  /** The first position with key >= key (or strictly > key when `after`), possibly past a leaf's end. */
+  private seekForward(key: Bytes | undefined, after: boolean): Cursor {
+    let node = this.root;
+    if (key === undefined) {
+      while (node instanceof Inner) node = node.children[0]!;
+      return { leaf: node, index: 0 };
+    }
+    while (node instanceof Inner) node = node.children[upperBound(node.keys, key)]!;
+    return { leaf: node, index: after ? upperBound(node.keys, key) : lowerBound(node.keys, key) };
+  }
+
+  /** The last position with key < key (or <= key when `inclusive`); index -1 means "before this leaf". */
+  private seekBackward(key: Bytes | undefined, inclusive: boolean): Cursor {
+    let node = this.root;
+    if (key === undefined) {
+      while (node instanceof Inner) node = node.children[node.children.length - 1]!;
+      return { leaf: node, index: node.keys.length - 1 };
+    }
+    while (node instanceof Inner) node = node.children[upperBound(node.keys, key)]!;
+    return { leaf: node, index: (inclusive ? upperBound(node.keys, key) : lowerBound(node.keys, key)) - 1 };
+  }
+
+  private *scanForward(start: Bytes | undefined, end: Bytes | undefined, limit: number | undefined): Generator<KeyValue> {
+    let remaining = limit ?? Infinity;
+    if (remaining === 0) return;
+    let cur = this.seekForward(start, false);
+    let seen = this.modCount;
+    let lastKey: Bytes | undefined;
+    for (;;) {
+      if (seen !== this.modCount) {
+        // The caller wrote while scanning: continue after the last key yielded, in the new tree.
+        cur = lastKey === undefined ? this.seekForward(start, false) : this.seekForward(lastKey, true);
+        seen = this.modCount;
+      }
+      let leaf: Leaf | null = cur.leaf;
+      while (leaf !== null && cur.index >= leaf.keys.length) {
+        leaf = leaf.next;
+        cur = leaf === null ? cur : { leaf, index: 0 };
+      }
+      if (leaf === null) return;
+      const key = leaf.keys[cur.index]!;
+      if (end !== undefined && compareBytes(key, end) >= 0) return;
+      const value = leaf.values[cur.index]!;
+      cur.index++;
+      lastKey = key;
+      yield { key, value };
+      if (--remaining === 0) return;
+    }
+  }
+
+  private *scanBackward(start: Bytes | undefined, end: Bytes | undefined, limit: number | undefined): Generator<KeyValue> {
+    let remaining = limit ?? Infinity;
+    if (remaining === 0) return;
+    let cur = this.seekBackward(end, false);
+    let seen = this.modCount;
+    let lastKey: Bytes | undefined;
+    for (;;) {
+      if (seen !== this.modCount) {
+        cur = lastKey === undefined ? this.seekBackward(end, false) : this.seekBackward(lastKey, false);
+        seen = this.modCount;
+      }
+      let leaf: Leaf | null = cur.leaf;
+      while (leaf !== null && cur.index < 0) {
+        leaf = leaf.prev;
+        cur = leaf === null ? cur : { leaf, index: leaf.keys.length - 1 };
+      }
+      if (leaf === null) return;
+      const key = leaf.keys[cur.index]!;
+      if (start !== undefined && compareBytes(key, start) < 0) return;
+      const value = leaf.values[cur.index]!;
+      cur.index--;
+      lastKey = key;
+      yield { key, value };
+      if (--remaining === 0) return;
+    }
+  }
+
+  // ---- insertion ---------------------------------------------------------------------------
+
+  private put(key: Bytes, value: Bytes): void {
+    this.modCount++;
+    const split = this.insertInto(this.root, key, value);
+    if (split !== null) this.root = new Inner([split.key], [this.root, split.right]);
+  }
+
+  private insertInto(node: Node, key: Bytes, value: Bytes): Split | null {
+    if (node instanceof Leaf) {
+      const i = lowerBound(node.keys, key);
+      const k = node.keys[i];
+      if (k !== undefined && compareBytes(k, key) === 0) {
+        node.values[i] = value;
+        return null;
+      }
+      node.keys.splice(i, 0, key);
+      node.values.splice(i, 0, value);
+      this.count++;
+      return node.keys.length > MEMSTORE_NODE_KEYS_MAX ? splitLeaf(node) : null;
+    }
+    const ci = upperBound(node.keys, key);
+    const split = this.insertInto(node.children[ci]!, key, value);
+    if (split === null) return null;
+    node.keys.splice(ci, 0, split.key);
+    node.children.splice(ci + 1, 0, split.right);
+    return node.keys.length > MEMSTORE_NODE_KEYS_MAX ? splitInner(node) : null;
+  }
+
+  // ---- deletion ----------------------------------------------------------------------------
+
+  private delete(key: Bytes): void {
+    if (!this.removeFrom(this.root, key)) return;
+    this.modCount++;
+    const root = this.root;
+    if (root instanceof Inner && root.children.length === 1) this.root = root.children[0]!;
+  }
+
+  /** Removes key below `node`; repairs any child left under-full. Returns whether a key was removed. */
+  private removeFrom(node: Node, key: Bytes): boolean {
+    if (node instanceof Leaf) {
+      const i = lowerBound(node.keys, key);
+      const k = node.keys[i];
+      if (k === undefined || compareBytes(k, key) !== 0) return false;
+      node.keys.splice(i, 1);
+      node.values.splice(i, 1);
+      this.count--;
+      return true;
+    }
+    const ci = upperBound(node.keys, key);
+    const child = node.children[ci]!;
+    if (!this.removeFrom(child, key)) return false;
+    if (child.keys.length < (child instanceof Leaf ? NODE_KEYS_MIN : NODE_KEYS_MIN - 1)) rebalance(node, ci);
+    return true;
+  }
+
+  /** Checks every structural invariant; for tests. Throws AssertionError on the first breach. */
+  checkInvariants(): void {
+    let leaves = 0;
+    const depthOf = (n: Node): number => (n instanceof Inner ? 1 + depthOf(n.children[0]!) : 0);
+    const depth = depthOf(this.root);
+    const walk = (n: Node, lo: Bytes | undefined, hi: Bytes | undefined, d: number, isRoot: boolean): number => {
+      if (!isRoot) assert(n.keys.length >= (n instanceof Leaf ? NODE_KEYS_MIN : NODE_KEYS_MIN - 1), 'under-full node');
+      assert(n.keys.length <= MEMSTORE_NODE_KEYS_MAX, 'over-full node');
+      for (let i = 1; i < n.keys.length; i++) assert(compareBytes(n.keys[i - 1]!, n.keys[i]!) < 0, 'keys out of order');
+      for (const k of n.keys) {
+        assert(lo === undefined || compareBytes(k, lo) >= 0, 'key below its separator');
+        assert(hi === undefined || compareBytes(k, hi) < 0, 'key above its separator');
+      }
+      if (n instanceof Leaf) {
+        assert(d === depth, 'leaves at different depths');
+        leaves++;
+        return n.keys.length;
+      }
+      assert(n.children.length === n.keys.length + 1, 'children/keys mismatch');
+      let total = 0;
+      for (let i = 0; i < n.children.length; i++) {
+        total += walk(n.children[i]!, i === 0 ? lo : n.keys[i - 1], i === n.keys.length ? hi : n.keys[i], d + 1, false);
+      }
+      return total;
+    };
+    assert(walk(this.root, undefined, undefined, 0, true) === this.count, 'count mismatch');
+    let chained = 0;
+    let prev: Leaf | null = null;
+    for (let l: Leaf | null = this.seekForward(undefined, false).leaf; l !== null; l = l.next) {
+      assert(l.prev === prev, 'broken prev link');
+      chained++;
+      prev = l;
+    }
+    assert(chained === leaves, 'leaf chain misses leaves');
+  }
+}
+
+function splitLeaf(leaf: Leaf): Split {
+  const mid = leaf.keys.length >>> 1;
+  const right = new Leaf();
+  right.keys.push(...leaf.keys.splice(mid));
+  right.values.push(...leaf.values.splice(mid));
+  right.next = leaf.next;
+  if (right.next !== null) right.next.prev = right;
+  right.prev = leaf;
+  leaf.next = right;
+  return { key: right.keys[0]!, right };
+}
+
+function splitInner(node: Inner): Split {
+  const mid = node.keys.length >>> 1;
+  const sep = node.keys[mid]!;
+  const rightKeys = node.keys.splice(mid);
+  rightKeys.shift();
+  const rightChildren = node.children.splice(mid + 1);
+  return { key: sep, right: new Inner(rightKeys, rightChildren) };
+}
+
+/** parent.children[ci] is under-full: borrow one entry from a sibling, or merge with one. */
+function rebalance(parent: Inner, ci: number): void {
+  const child = parent.children[ci]!;
+  const left = ci > 0 ? parent.children[ci - 1]! : undefined;
+  const right = ci + 1 < parent.children.length ? parent.children[ci + 1]! : undefined;
+  if (child instanceof Leaf) {
+    const l = left as Leaf | undefined;
+    const r = right as Leaf | undefined;
+    if (l !== undefined && l.keys.length > NODE_KEYS_MIN) {
+      child.keys.unshift(l.keys.pop()!);
+      child.values.unshift(l.values.pop()!);
+      parent.keys[ci - 1] = child.keys[0]!;
+    } else if (r !== undefined && r.keys.length > NODE_KEYS_MIN) {
+      child.keys.push(r.keys.shift()!);
+      child.values.push(r.values.shift()!);
+      parent.keys[ci] = r.keys[0]!;
+    } else if (l !== undefined) {
+      mergeLeaves(parent, ci - 1);
+    } else if (r !== undefined) {
+      mergeLeaves(parent, ci);
+    }
+    return;
+  }
+  const inner = child as Inner;
+  const l = left as Inner | undefined;
+  const r = right as Inner | undefined;
+  if (l !== undefined && l.keys.length > NODE_KEYS_MIN - 1) {
+    inner.keys.unshift(parent.keys[ci - 1]!);
+    inner.children.unshift(l.children.pop()!);
+    parent.keys[ci - 1] = l.keys.pop()!;
+  } else if (r !== undefined && r.keys.length > NODE_KEYS_MIN - 1) {
+    inner.keys.push(parent.keys[ci]!);
+    inner.children.push(r.children.shift()!);
+    parent.keys[ci] = r.keys.shift()!;
+  } else if (l !== undefined) {
+    mergeInners(parent, ci - 1);
+  } else if (r !== undefined) {
+    mergeInners(parent, ci);
+  }
+}
+
+/** Folds parent.children[i + 1] into parent.children[i]. */
+function mergeLeaves(parent: Inner, i: number): void {
+  const a = parent.children[i] as Leaf;
+  const b = parent.children[i + 1] as Leaf;
+  for (let j = 0; j < b.keys.length; j++) {
+    a.keys.push(b.keys[j]!);
+    a.values.push(b.values[j]!);
+  }
+  a.next = b.next;
+  if (b.next !== null) b.next.prev = a;
+  parent.keys.splice(i, 1);
+  parent.children.splice(i + 1, 1);
+}
+
+function mergeInners(parent: Inner, i: number): void {
+  const a = parent.children[i] as Inner;
+  const b = parent.children[i + 1] as Inner;
+  a.keys.push(parent.keys[i]!, ...b.keys);
+  a.children.push(...b.children);
+  parent.keys.splice(i, 1);
+  parent.children.splice(i + 1, 1);
+}
