@@ -1,0 +1,382 @@
+// Order-preserving byte encodings for the record tables: compareBytes(enc(a), enc(b)) has the
+// sign of compareValues(a, b), and every encoding is prefix-free, so tuples of them concatenate
+// into keys whose byte order is tuple order. The generic tuple encoding in ../encoding.ts
+// cannot give this: the index needs integers, longs and doubles to interleave by numeric value.
+import type { Bytes } from '../port.js';
+import { AssertionError } from '../../types.js';
+import type { Value, RecordId } from './values.js';
+import { fail } from './errors.js';
+
+/** A growable byte buffer; one per key being built. */
+export class ByteWriter {
+  private buf: Uint8Array;
+  private len = 0;
+  constructor(capacity = 32) {
+    this.buf = new Uint8Array(capacity);
+  }
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  byte(b: number): this {
+    this.room(1);
+    this.buf[this.len++] = b;
+    return this;
+  }
+  bytes(b: Bytes): this {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+  /** Unsigned 64-bit big-endian. */
+  u64(n: bigint): this {
+    this.room(8);
+    for (let i = 7; i >= 0; i--) {
+      this.buf[this.len + i] = Number(n & 0xffn);
+      n >>= 8n;
+    }
+    this.len += 8;
+    return this;
+  }
+  /** A non-negative safe integer as 8 big-endian bytes (versions, timestamps). */
+  uint(n: number): this {
+    this.room(8);
+    const hi = Math.floor(n / 0x100000000);
+    const lo = n >>> 0;
+    const b = this.buf;
+    const o = this.len;
+    b[o] = hi >>> 24;
+    b[o + 1] = (hi >>> 16) & 0xff;
+    b[o + 2] = (hi >>> 8) & 0xff;
+    b[o + 3] = hi & 0xff;
+    b[o + 4] = lo >>> 24;
+    b[o + 5] = (lo >>> 16) & 0xff;
+    b[o + 6] = (lo >>> 8) & 0xff;
+    b[o + 7] = lo & 0xff;
+    this.len += 8;
+    return this;
+  }
+  u32(n: number): this {
+    this.room(4);
+    const b = this.buf;
+    const o = this.len;
+    b[o] = n >>> 24;
+    b[o + 1] = (n >>> 16) & 0xff;
+    b[o + 2] = (n >>> 8) & 0xff;
+    b[o + 3] = n & 0xff;
+    this.len += 4;
+    return this;
+  }
+  /** ASCII text with a 0x00 terminator (key names: validated, never contain 0x00). */
+  ascii0(s: string): this {
+    this.room(s.length + 1);
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+    this.buf[this.len++] = 0;
+    return this;
+  }
+  /** UTF-8 with 0x00 escaped as 00 FF and terminated by 00 01: prefix-free, order-preserving. */
+  text(s: string): this {
+    this.room(s.length * 3 + 2);
+    const b = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        }
+      }
+      if (c === 0) {
+        this.room(2);
+        this.buf[this.len++] = 0;
+        this.buf[this.len++] = 0xff;
+        continue;
+      }
+      if (c < 0x80) b[this.len++] = c;
+      else if (c < 0x800) {
+        b[this.len++] = 0xc0 | (c >> 6);
+        b[this.len++] = 0x80 | (c & 63);
+      } else if (c < 0x10000) {
+        b[this.len++] = 0xe0 | (c >> 12);
+        b[this.len++] = 0x80 | ((c >> 6) & 63);
+        b[this.len++] = 0x80 | (c & 63);
+      } else {
+        b[this.len++] = 0xf0 | (c >> 18);
+        b[this.len++] = 0x80 | ((c >> 12) & 63);
+        b[this.len++] = 0x80 | ((c >> 6) & 63);
+        b[this.len++] = 0x80 | (c & 63);
+      }
+    }
+    this.room(2);
+    this.buf[this.len++] = 0;
+    this.buf[this.len++] = 1;
+    return this;
+  }
+  value(v: Value): this {
+    encodeValueInto(this, v);
+    return this;
+  }
+  get length(): number {
+    return this.len;
+  }
+  finish(): Bytes {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+/** Reads what ByteWriter wrote. */
+export class ByteReader {
+  pos: number;
+  constructor(
+    readonly buf: Bytes,
+    start = 0,
+  ) {
+    this.pos = start;
+  }
+  byte(): number {
+    const b = this.buf[this.pos++];
+    if (b === undefined) throw new AssertionError('record codec: read past the end of a key');
+    return b;
+  }
+  u64(): bigint {
+    let n = 0n;
+    for (let i = 0; i < 8; i++) n = (n << 8n) | BigInt(this.byte());
+    return n;
+  }
+  uint(): number {
+    const b = this.buf;
+    const o = this.pos;
+    if (o + 8 > b.length) throw new AssertionError('record codec: read past the end of a key');
+    const hi = ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+    const lo = ((b[o + 4]! << 24) >>> 0) + (b[o + 5]! << 16) + (b[o + 6]! << 8) + b[o + 7]!;
+    this.pos += 8;
+    return hi * 0x100000000 + lo;
+  }
+  u32(): number {
+    const b = this.buf;
+    const o = this.pos;
+    if (o + 4 > b.length) throw new AssertionError('record codec: read past the end of a key');
+    this.pos += 4;
+    return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+  }
+  ascii0(): string {
+    let s = '';
+    for (;;) {
+      const c = this.byte();
+      if (c === 0) return s;
+      s += String.fromCharCode(c);
+    }
+  }
+  text(): string {
+    const b = this.buf;
+    let s = '';
+    for (;;) {
+      const c = this.byte();
+      if (c === 0) {
+        const e = this.byte();
+        if (e === 1) return s;
+        if (e !== 0xff) throw new AssertionError('record codec: bad escape in text');
+        s += '\u0000';
+      } else if (c < 0x80) s += String.fromCharCode(c);
+      else if (c < 0xe0) s += String.fromCharCode(((c & 31) << 6) | (b[this.pos++]! & 63));
+      else if (c < 0xf0) {
+        s += String.fromCharCode(((c & 15) << 12) | ((b[this.pos]! & 63) << 6) | (b[this.pos + 1]! & 63));
+        this.pos += 2;
+      } else {
+        const cp = ((c & 7) << 18) | ((b[this.pos]! & 63) << 12) | ((b[this.pos + 1]! & 63) << 6) | (b[this.pos + 2]! & 63);
+        this.pos += 3;
+        s += String.fromCodePoint(cp);
+      }
+    }
+  }
+  value(): Value {
+    return decodeValueFrom(this);
+  }
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+}
+
+// Class tags: the first byte of an encoded value, in the cross-class order of the index.
+export const CLASS_BOOLEAN = 0x10;
+export const CLASS_NUMBER = 0x20;
+export const CLASS_TIMESTAMP = 0x30;
+export const CLASS_STRING = 0x40;
+export const CLASS_LINK = 0x50;
+// Type tags after a number's magnitude: equal numbers order integer < long < double.
+const NUM_INTEGER = 1;
+const NUM_LONG = 2;
+const NUM_DOUBLE = 3;
+
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** A finite double as 8 bytes whose unsigned order is numeric order (sign flip / invert). */
+function writeOrderedDouble(w: ByteWriter, d: number): void {
+  f64[0] = d === 0 ? 0 : d;
+  const be = new Uint8Array(8);
+  for (let i = 0; i < 8; i++) be[i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
+  if (be[0]! & 0x80) for (let i = 0; i < 8; i++) be[i] = ~be[i]! & 0xff;
+  else be[0] = be[0]! | 0x80;
+  w.bytes(be);
+}
+
+function readOrderedDouble(r: ByteReader): number {
+  const be = new Uint8Array(8);
+  for (let i = 0; i < 8; i++) be[i] = r.byte();
+  if (be[0]! & 0x80) be[0] = be[0]! & 0x7f;
+  else for (let i = 0; i < 8; i++) be[i] = ~be[i]! & 0xff;
+  for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = be[i]!;
+  return f64[0]!;
+}
+
+const SIGN64 = 1n << 63n;
+
+/**
+ * The numeric part of a number's encoding: the nearest double (ordered), then the exact
+ * remainder of a long beyond that double as a signed 32-bit delta. Rounding to nearest is
+ * monotone, so (double, delta) orders every integer, long and double exactly; |delta| <= 1024
+ * for 64-bit longs. Two numbers are numerically equal iff these 12 bytes are equal.
+ */
+export function writeNumericMagnitude(w: ByteWriter, v: Extract<Value, { type: 'integer' | 'long' | 'double' }>): void {
+  if (v.type === 'long') {
+    const d = Number(v.value);
+    writeOrderedDouble(w, d);
+    const delta = Number(v.value - BigInt(d));
+    w.u32((delta + 0x80000000) >>> 0);
+  } else {
+    writeOrderedDouble(w, v.value);
+    w.u32(0x80000000);
+  }
+}
+
+export function encodeValueInto(w: ByteWriter, v: Value): void {
+  switch (v.type) {
+    case 'boolean':
+      w.byte(CLASS_BOOLEAN).byte(v.value ? 1 : 0);
+      return;
+    case 'integer':
+      w.byte(CLASS_NUMBER);
+      writeNumericMagnitude(w, v);
+      w.byte(NUM_INTEGER);
+      return;
+    case 'long':
+      w.byte(CLASS_NUMBER);
+      writeNumericMagnitude(w, v);
+      w.byte(NUM_LONG);
+      return;
+    case 'double':
+      w.byte(CLASS_NUMBER);
+      writeNumericMagnitude(w, v);
+      w.byte(NUM_DOUBLE);
+      return;
+    case 'timestamp':
+      w.byte(CLASS_TIMESTAMP).u64(BigInt.asUintN(64, v.value) ^ SIGN64);
+      return;
+    case 'string':
+      w.byte(CLASS_STRING).text(v.value);
+      return;
+    case 'link':
+      w.byte(CLASS_LINK).u64(v.value);
+      return;
+  }
+}
+
+export function decodeValueFrom(r: ByteReader): Value {
+  const tag = r.byte();
+  switch (tag) {
+    case CLASS_BOOLEAN:
+      return { type: 'boolean', value: r.byte() === 1 };
+    case CLASS_NUMBER: {
+      const d = readOrderedDouble(r);
+      const delta = r.u32() - 0x80000000;
+      const t = r.byte();
+      if (t === NUM_INTEGER) return { type: 'integer', value: d };
+      if (t === NUM_LONG) return { type: 'long', value: BigInt(d) + BigInt(delta) };
+      if (t === NUM_DOUBLE) return { type: 'double', value: d };
+      throw new AssertionError(`record codec: unknown number type ${t}`);
+    }
+    case CLASS_TIMESTAMP:
+      return { type: 'timestamp', value: BigInt.asIntN(64, r.u64() ^ SIGN64) };
+    case CLASS_STRING:
+      return { type: 'string', value: r.text() };
+    case CLASS_LINK:
+      return { type: 'link', value: r.u64() };
+    default:
+      throw new AssertionError(`record codec: unknown value class ${tag}`);
+  }
+}
+
+export function encodeValue(v: Value): Bytes {
+  return new ByteWriter(16).value(v).finish();
+}
+
+export function decodeValue(b: Bytes): Value {
+  return new ByteReader(b).value();
+}
+
+/**
+ * The bytes that identify a value for comparison: class tag plus magnitude, WITHOUT a number's
+ * type tag. Every stored value v with valuesEqualForCriteria(v, x) has an encoding starting with
+ * comparisonPrefix(x); the range [prefix, prefixEnd(prefix)) holds exactly those.
+ */
+export function comparisonPrefix(v: Value): Bytes {
+  const w = new ByteWriter(16);
+  switch (v.type) {
+    case 'integer':
+    case 'long':
+    case 'double':
+      w.byte(CLASS_NUMBER);
+      writeNumericMagnitude(w, v);
+      return w.finish();
+    default:
+      return w.value(v).finish();
+  }
+}
+
+export function classTag(v: Value): number {
+  switch (v.type) {
+    case 'boolean':
+      return CLASS_BOOLEAN;
+    case 'integer':
+    case 'long':
+    case 'double':
+      return CLASS_NUMBER;
+    case 'timestamp':
+      return CLASS_TIMESTAMP;
+    case 'string':
+      return CLASS_STRING;
+    case 'link':
+      return CLASS_LINK;
+  }
+}
+
+/** The smallest key greater than every key that starts with `prefix` (undefined: none). */
+export function prefixEnd(prefix: Bytes): Bytes | undefined {
+  const out = prefix.slice();
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 0xff) {
+      out[i] = out[i]! + 1;
+      return out.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+export function concat(a: Bytes, b: Bytes): Bytes {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+export function checkSafeVersion(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) fail('bad-time', `${what} must be a non-negative safe integer, got ${n}`);
+}

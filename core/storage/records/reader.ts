@@ -1,0 +1,648 @@
+// Every read of the record store, as pure functions of the port's contents: at the present
+// (current-state tables) or at a past timestamp T (history tables, answered per group with two
+// seeks — never a replay of the whole log). A RecordReader can sit on the port itself or on a
+// staged batch, so a transaction reads its own writes.
+import { compareBytes, type Bytes } from '../port.js';
+import type { Timestamp } from '../types.js';
+import { ByteReader, classTag, comparisonPrefix, concat } from './codec.js';
+import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './criteria.js';
+import { fail } from './errors.js';
+import { fold, grams, searchMatches } from './fulltext.js';
+import {
+  currentKeyPrefix,
+  currentRecordPrefix,
+  decodeRevisionPayload,
+  decodeU32,
+  decodeUint,
+  encodeUint,
+  endOf,
+  historyKeyPrefix,
+  historyRecordPrefix,
+  indexKeyPrefix,
+  metaKey,
+  parseCurrentKey,
+  parseHistoryKey,
+  parseIndexKey,
+  parseValueHistoryKey,
+  readLastU64,
+  searchGramPrefix,
+  tablePrefix,
+  TABLE,
+  timeKey,
+  valueHistoryKeyPrefix,
+  type Action,
+} from './layout.js';
+import type { KVReader } from './staged.js';
+import {
+  checkKey,
+  compareValues,
+  isNumeric,
+  recordId,
+  sameValue,
+  showValue,
+  valuesEqualForCriteria,
+  type RecordId,
+  type Value,
+} from './values.js';
+
+export interface Revision {
+  readonly record: RecordId;
+  readonly key: string;
+  readonly action: Action;
+  readonly value: Value;
+  readonly version: number;
+  readonly timestamp: Timestamp;
+}
+
+export interface ValueRecords {
+  readonly value: Value;
+  readonly records: readonly RecordId[];
+}
+
+export interface KeyDiff {
+  readonly key: string;
+  readonly added: readonly Value[];
+  readonly removed: readonly Value[];
+}
+
+export interface Chronicle {
+  readonly timestamp: Timestamp;
+  readonly version: number;
+  readonly values: readonly Value[];
+}
+
+export interface Navigated {
+  readonly record: RecordId;
+  readonly values: readonly Value[];
+}
+
+export type CalculateFunction = 'count' | 'sum' | 'average' | 'min' | 'max';
+/** Which records a calculation covers: all records holding the key, a list, or a criteria. */
+export type Scope = { readonly records: readonly RecordId[] } | { readonly criteria: unknown } | undefined;
+
+export const META_VERSION = 'version';
+export const META_RECORD_ID = 'record-id';
+export const META_TIMESTAMP = 'timestamp';
+
+interface Dated {
+  readonly value: Value;
+  readonly version: number;
+}
+
+const byVersion = (a: Dated, b: Dated): number => a.version - b.version;
+
+export class RecordReader {
+  constructor(protected readonly kv: KVReader) {}
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  /** The last version applied (0: nothing yet). */
+  version(): number {
+    const b = this.kv.get(metaKey(META_VERSION));
+    return b === undefined ? 0 : decodeUint(b);
+  }
+
+  /** The timestamp of the last applied write (0: none). */
+  lastTimestamp(): number {
+    const b = this.kv.get(metaKey(META_TIMESTAMP));
+    return b === undefined ? 0 : decodeUint(b);
+  }
+
+  /** The last version whose timestamp is <= at: what a read "at T" sees. */
+  versionAt(at: Timestamp): number {
+    if (!Number.isSafeInteger(at) || at < 0) fail('bad-time', `timestamp must be a non-negative integer, got ${at}`);
+    for (const e of this.kv.range({ start: tablePrefix(TABLE.time), end: timeKey(at + 1), reverse: true, limit: 1 })) {
+      return decodeUint(e.value);
+    }
+    return 0;
+  }
+
+  /**
+   * For each group of history rows under [start, end) — rows sharing all but their trailing
+   * 8-byte version — the last row with version <= v. Two seeks per group.
+   */
+  protected *latestPerGroup(start: Bytes, end: Bytes, v: number): Iterable<{ group: Bytes; key: Bytes; action: Action; timestamp: Timestamp }> {
+    const upperSuffix = encodeUint(v + 1);
+    let cursor = start;
+    for (;;) {
+      let first: Bytes | undefined;
+      for (const e of this.kv.range({ start: cursor, end, limit: 1 })) first = e.key;
+      if (first === undefined) return;
+      const group = first.subarray(0, first.length - 8);
+      for (const e of this.kv.range({ start: group, end: concat(group, upperSuffix), reverse: true, limit: 1 })) {
+        const p = decodeRevisionPayload(e.value);
+        yield { group, key: e.key, action: p.action, timestamp: p.timestamp };
+      }
+      cursor = endOf(group);
+    }
+  }
+
+  // ---- one record ---------------------------------------------------------------------------
+
+  private dated(record: RecordId, key: string, at: Timestamp | undefined): Dated[] {
+    const out: Dated[] = [];
+    if (at === undefined) {
+      const p = currentKeyPrefix(record, key);
+      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
+        out.push({ value: new ByteReader(e.key, p.length).value(), version: decodeUint(e.value) });
+      }
+    } else {
+      const p = historyKeyPrefix(record, key);
+      for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
+        if (g.action === 'ADD') {
+          const r = new ByteReader(g.key, p.length);
+          const value = r.value();
+          out.push({ value, version: r.uint() });
+        }
+      }
+    }
+    return out.sort(byVersion);
+  }
+
+  /** The values of key in record, oldest ADD first (Concourse's insertion order). */
+  select(key: string, record: RecordId, at?: Timestamp): Value[] {
+    return this.dated(recordId(record), checkKey(key), at).map((d) => d.value);
+  }
+
+  /** The most recently added value of key in record, if any. */
+  get(key: string, record: RecordId, at?: Timestamp): Value | undefined {
+    const all = this.dated(recordId(record), checkKey(key), at);
+    return all[all.length - 1]?.value;
+  }
+
+  /** Is value among key's values in record? */
+  verify(key: string, value: Value, record: RecordId, at?: Timestamp): boolean {
+    return this.select(key, record, at).some((v) => sameValue(v, value));
+  }
+
+  /** Keys holding at least one value in record, sorted. */
+  describe(record: RecordId, at?: Timestamp): string[] {
+    return [...this.selectRecord(record, undefined, at).keys()];
+  }
+
+  /** key → values (insertion order) of a record; all keys, or only `keys`. Keys sorted. */
+  selectRecord(record: RecordId, keys?: readonly string[], at?: Timestamp): Map<string, Value[]> {
+    const rid = recordId(record);
+    const out = new Map<string, Value[]>();
+    if (keys !== undefined) {
+      for (const k of [...new Set(keys.map(checkKey))].sort()) {
+        const vs = this.select(k, rid, at);
+        if (vs.length > 0) out.set(k, vs);
+      }
+      return out;
+    }
+    const groups = new Map<string, Dated[]>();
+    if (at === undefined) {
+      const p = currentRecordPrefix(rid);
+      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
+        const c = parseCurrentKey(e.key);
+        pushTo(groups, c.key, { value: c.value, version: decodeUint(e.value) });
+      }
+    } else {
+      const p = historyRecordPrefix(rid);
+      for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
+        if (g.action !== 'ADD') continue;
+        const h = parseHistoryKey(g.key);
+        pushTo(groups, h.key, { value: h.value, version: h.version });
+      }
+    }
+    for (const k of [...groups.keys()].sort()) out.set(k, groups.get(k)!.sort(byVersion).map((d) => d.value));
+    return out;
+  }
+
+  /** Records that hold data now (or at T), ascending. Scans the current table record by record. */
+  inventory(at?: Timestamp): RecordId[] {
+    const out: RecordId[] = [];
+    if (at === undefined) {
+      const p = tablePrefix(TABLE.current);
+      let cursor = p;
+      const end = endOf(p);
+      for (;;) {
+        let rid: RecordId | undefined;
+        for (const e of this.kv.range({ start: cursor, end, limit: 1 })) rid = new ByteReader(e.key, 2).u64();
+        if (rid === undefined) return out;
+        out.push(rid);
+        cursor = endOf(currentRecordPrefix(rid));
+      }
+    }
+    const p = tablePrefix(TABLE.history);
+    const v = this.versionAt(at);
+    let last: RecordId | undefined;
+    for (const g of this.latestPerGroup(p, endOf(p), v)) {
+      if (g.action !== 'ADD') continue;
+      const rid = new ByteReader(g.key, 2).u64();
+      if (rid !== last) out.push(rid);
+      last = rid;
+    }
+    return out;
+  }
+
+  // ---- one key across records -----------------------------------------------------------------
+
+  /** value → records holding it, in index order of values; records ascending. */
+  browse(key: string, at?: Timestamp): ValueRecords[] {
+    const k = checkKey(key);
+    const out: { value: Value; records: RecordId[] }[] = [];
+    const push = (value: Value, record: RecordId): void => {
+      const lastEntry = out[out.length - 1];
+      if (lastEntry !== undefined && sameValue(lastEntry.value, value)) lastEntry.records.push(record);
+      else out.push({ value, records: [record] });
+    };
+    if (at === undefined) {
+      const p = indexKeyPrefix(k);
+      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
+        const ix = parseIndexKey(e.key);
+        push(ix.value, ix.record);
+      }
+    } else {
+      const p = valueHistoryKeyPrefix(k);
+      for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
+        if (g.action !== 'ADD') continue;
+        const h = parseValueHistoryKey(g.key);
+        push(h.value, h.record);
+      }
+    }
+    return out;
+  }
+
+  // ---- history --------------------------------------------------------------------------------
+
+  /** Every revision of key in record (or of the whole record), by version. */
+  audit(record: RecordId, key?: string): Revision[] {
+    const rid = recordId(record);
+    const p = key === undefined ? historyRecordPrefix(rid) : historyKeyPrefix(rid, checkKey(key));
+    const out: Revision[] = [];
+    for (const e of this.kv.range({ start: p, end: endOf(p) })) {
+      const h = parseHistoryKey(e.key);
+      const pl = decodeRevisionPayload(e.value);
+      out.push({ record: h.record, key: h.key, action: pl.action, value: h.value, version: h.version, timestamp: pl.timestamp });
+    }
+    return out.sort((a, b) => a.version - b.version);
+  }
+
+  /**
+   * The values of key in record after each change, for changes with start <= timestamp <= end.
+   * Revisions of one write batch share a timestamp and show as one step.
+   */
+  chronologize(key: string, record: RecordId, start?: Timestamp, end?: Timestamp): Chronicle[] {
+    const revs = this.audit(record, key);
+    const state: Dated[] = [];
+    const out: Chronicle[] = [];
+    for (let i = 0; i < revs.length; i++) {
+      const r = revs[i]!;
+      if (r.action === 'ADD') state.push({ value: r.value, version: r.version });
+      else {
+        const j = state.findIndex((d) => sameValue(d.value, r.value));
+        if (j >= 0) state.splice(j, 1);
+      }
+      const next = revs[i + 1];
+      if (next !== undefined && next.timestamp === r.timestamp) continue;
+      if (start !== undefined && r.timestamp < start) continue;
+      if (end !== undefined && r.timestamp > end) break;
+      out.push({ timestamp: r.timestamp, version: r.version, values: state.map((d) => d.value) });
+    }
+    return out;
+  }
+
+  /** What changed in record (one key or all) between two times (end: now). */
+  diff(record: RecordId, start: Timestamp, end?: Timestamp, key?: string): KeyDiff[] {
+    const keys = key === undefined ? undefined : [key];
+    const before = this.selectRecord(record, keys, start);
+    const after = this.selectRecord(record, keys, end);
+    const all = [...new Set([...before.keys(), ...after.keys()])].sort();
+    const out: KeyDiff[] = [];
+    for (const k of all) {
+      const b = before.get(k) ?? [];
+      const a = after.get(k) ?? [];
+      const added = a.filter((x) => !b.some((y) => sameValue(x, y)));
+      const removed = b.filter((x) => !a.some((y) => sameValue(x, y)));
+      if (added.length > 0 || removed.length > 0) out.push({ key: k, added, removed });
+    }
+    return out;
+  }
+
+  // ---- find and search ------------------------------------------------------------------------
+
+  /** Records matching the criteria, ascending; answered from the indexes. */
+  find(criteria: unknown, at?: Timestamp): RecordId[] {
+    const checked = checkCriteria(criteria);
+    const v = at === undefined ? undefined : this.versionAt(at);
+    return [...this.evaluate(checked, v)].sort(cmpBig);
+  }
+
+  private evaluate(c: CheckedCriteria, v: number | undefined): Set<RecordId> {
+    switch (c.op) {
+      case 'and': {
+        let acc: Set<RecordId> | undefined;
+        for (const clause of c.clauses) {
+          const s = this.evaluate(clause, v);
+          acc = acc === undefined ? s : new Set([...acc].filter((r) => s.has(r)));
+          if (acc.size === 0) break;
+        }
+        return acc ?? new Set();
+      }
+      case 'or': {
+        const acc = new Set<RecordId>();
+        for (const clause of c.clauses) for (const r of this.evaluate(clause, v)) acc.add(r);
+        return acc;
+      }
+      case 'cmp':
+      case 'between':
+      case 'regex':
+      case 'contains':
+        return this.condition(c, v);
+    }
+  }
+
+  private condition(c: CheckedCondition, v: number | undefined): Set<RecordId> {
+    const out = new Set<RecordId>();
+    if (c.op === 'contains' && v === undefined) return this.containsNow(c.key, c.text);
+    const ranges = valueRanges(c);
+    const test = valueTest(c);
+    for (const [lo, hi] of ranges) {
+      if (lo !== undefined && hi !== undefined && compareBytes(lo, hi) >= 0) continue; // an empty range
+      this.scanValues(c.key, lo, hi, v, test, out);
+    }
+    return out;
+  }
+
+  /**
+   * Adds the records whose value for key lies in [lo, hi) (value-encoding bounds; undefined =
+   * open) and passes `test` (undefined = every value in the range matches).
+   */
+  private scanValues(key: string, lo: Bytes | undefined, hi: Bytes | undefined, v: number | undefined, test: ((x: Value) => boolean) | undefined, out: Set<RecordId>): void {
+    const base = v === undefined ? indexKeyPrefix(key) : valueHistoryKeyPrefix(key);
+    const start = lo === undefined ? base : concat(base, lo);
+    const end = hi === undefined ? endOf(base) : concat(base, hi);
+    let lastBytes: Bytes | undefined;
+    let lastOk = false;
+    const ok = (k: Bytes, valueEnd: number): boolean => {
+      if (test === undefined) return true;
+      // Many records share one value: test each distinct value once.
+      const vb = k.subarray(base.length, valueEnd);
+      if (lastBytes !== undefined && sameBytes(vb, lastBytes)) return lastOk;
+      lastBytes = vb;
+      lastOk = test(new ByteReader(k, base.length).value());
+      return lastOk;
+    };
+    if (v === undefined) {
+      for (const e of this.kv.range({ start, end })) {
+        if (ok(e.key, e.key.length - 8)) out.add(readLastU64(e.key));
+      }
+    } else {
+      for (const g of this.latestPerGroup(start, end, v)) {
+        if (g.action !== 'ADD') continue;
+        if (ok(g.key, g.key.length - 16)) out.add(readLastU64(g.group));
+      }
+    }
+  }
+
+  private containsNow(key: string, text: string): Set<RecordId> {
+    const gs = grams(fold(text));
+    if (gs.length === 0) {
+      const out = new Set<RecordId>();
+      this.scanValues(key, Uint8Array.of(classTag({ type: 'string', value: '' })), Uint8Array.of(classTag({ type: 'string', value: '' }) + 1), undefined, (x) => (x.value as string).includes(text), out);
+      return out;
+    }
+    const candidates = this.gramCandidates(key, gs);
+    const out = new Set<RecordId>();
+    for (const r of candidates) {
+      if (this.select(key, r).some((x) => x.type === 'string' && x.value.includes(text))) out.add(r);
+    }
+    return out;
+  }
+
+  /** Records whose current values for key hold every gram (a superset of the true matches). */
+  private gramCandidates(key: string, gs: readonly string[]): Set<RecordId> {
+    let acc: Set<RecordId> | undefined;
+    for (const g of gs) {
+      const p = searchGramPrefix(key, g);
+      const s = new Set<RecordId>();
+      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
+        const r = readLastU64(e.key);
+        if (acc === undefined || acc.has(r)) s.add(r);
+      }
+      acc = s;
+      if (acc.size === 0) break;
+    }
+    return acc ?? new Set();
+  }
+
+  /**
+   * Records with a string value for key that contains the query, ignoring case (per code point).
+   * Trigram candidates, then verification; a query shorter than 3 characters scans the key's
+   * strings in the index.
+   */
+  search(key: string, query: string): RecordId[] {
+    const k = checkKey(key);
+    if (typeof query !== 'string' || query.trim().length === 0) fail('bad-query', 'search needs a non-empty query');
+    const q = fold(query);
+    const gs = grams(q);
+    const out = new Set<RecordId>();
+    if (gs.length === 0) {
+      const tag = classTag({ type: 'string', value: '' });
+      this.scanValues(k, Uint8Array.of(tag), Uint8Array.of(tag + 1), undefined, (x) => searchMatches(x.value as string, q), out);
+    } else {
+      for (const r of this.gramCandidates(k, gs)) {
+        if (this.select(k, r).some((x) => x.type === 'string' && searchMatches(x.value, q))) out.add(r);
+      }
+    }
+    return [...out].sort(cmpBig);
+  }
+
+  /** Number of current values posting a gram (for tests of the index's bookkeeping). */
+  gramCount(key: string, gram: string, record: RecordId): number {
+    const p = searchGramPrefix(key, gram);
+    const b = this.kv.get(concat(p, u64(record)));
+    return b === undefined ? 0 : decodeU32(b);
+  }
+
+  // ---- graph ----------------------------------------------------------------------------------
+
+  /**
+   * Follows links along a path like `friends.employer.name` from the start record(s): every hop
+   * but the last follows link values; the last hop's values are returned per destination record
+   * (ascending), records without a value omitted.
+   */
+  navigate(path: string, start: RecordId | readonly RecordId[], at?: Timestamp): Navigated[] {
+    if (typeof path !== 'string' || path.length === 0) fail('bad-path', 'navigate needs a path like friends.name');
+    const hops = path.split('.');
+    for (const h of hops) {
+      try {
+        checkKey(h);
+      } catch {
+        fail('bad-path', `bad navigation path ${JSON.stringify(path)}: ${JSON.stringify(h)} is not a key`);
+      }
+    }
+    let current = [...new Set((Array.isArray(start) ? start : [start]).map((r) => recordId(r as RecordId)))].sort(cmpBig);
+    for (const hop of hops.slice(0, -1)) {
+      const next = new Set<RecordId>();
+      for (const r of current) for (const x of this.select(hop, r, at)) if (x.type === 'link') next.add(x.value);
+      current = [...next].sort(cmpBig);
+    }
+    const last = hops[hops.length - 1]!;
+    const out: Navigated[] = [];
+    for (const r of current) {
+      const values = this.select(last, r, at);
+      if (values.length > 0) out.push({ record: r, values });
+    }
+    return out;
+  }
+
+  // ---- aggregation ----------------------------------------------------------------------------
+
+  /** The values of key over a scope (all records holding it, a list of records, or a criteria). */
+  private scopedValues(key: string, scope: Scope, at: Timestamp | undefined): { record: RecordId; value: Value }[] {
+    const k = checkKey(key);
+    const out: { record: RecordId; value: Value }[] = [];
+    if (scope === undefined) {
+      for (const vr of this.browse(k, at)) for (const r of vr.records) out.push({ record: r, value: vr.value });
+      return out;
+    }
+    const records = 'records' in scope ? [...new Set(scope.records.map((r) => recordId(r)))].sort(cmpBig) : this.find(scope.criteria, at);
+    for (const r of records) for (const value of this.select(k, r, at)) out.push({ record: r, value });
+    return out;
+  }
+
+  /** count: the number of values; sum/average/min/max over numeric values (others are an error). */
+  calculate(fn: CalculateFunction, key: string, scope?: Scope, at?: Timestamp): number | Value | undefined {
+    switch (fn) {
+      case 'count':
+        return this.count(key, scope, at);
+      case 'sum':
+        return this.sum(key, scope, at);
+      case 'average':
+        return this.average(key, scope, at);
+      case 'min':
+        return this.min(key, scope, at);
+      case 'max':
+        return this.max(key, scope, at);
+      default:
+        return fail('bad-criteria', `unknown calculation ${JSON.stringify(fn)} (count, sum, average, min, max)`);
+    }
+  }
+
+  count(key: string, scope?: Scope, at?: Timestamp): number {
+    return this.scopedValues(key, scope, at).length;
+  }
+
+  private numbers(key: string, scope: Scope, at: Timestamp | undefined, fn: string): Value[] {
+    return this.scopedValues(key, scope, at).map(({ record, value }) => {
+      if (!isNumeric(value)) fail('not-numeric', `${fn}: key '${key}' holds ${showValue(value)} (${value.type}) in record ${record}, not a number`);
+      return value;
+    });
+  }
+
+  /** Exact long sum when every value is an integer or long; a double otherwise. Empty: undefined. */
+  sum(key: string, scope?: Scope, at?: Timestamp): Value | undefined {
+    const ns = this.numbers(key, scope, at, 'sum');
+    if (ns.length === 0) return undefined;
+    if (ns.every((x) => x.type !== 'double')) {
+      let s = 0n;
+      for (const x of ns) s += BigInt(x.value as number | bigint);
+      return { type: 'long', value: s };
+    }
+    let s = 0;
+    for (const x of ns) s += Number(x.value);
+    return { type: 'double', value: s };
+  }
+
+  average(key: string, scope?: Scope, at?: Timestamp): number | undefined {
+    const ns = this.numbers(key, scope, at, 'average');
+    if (ns.length === 0) return undefined;
+    let s = 0;
+    for (const x of ns) s += Number(x.value);
+    return s / ns.length;
+  }
+
+  min(key: string, scope?: Scope, at?: Timestamp): Value | undefined {
+    return extreme(this.numbers(key, scope, at, 'min'), -1);
+  }
+
+  max(key: string, scope?: Scope, at?: Timestamp): Value | undefined {
+    return extreme(this.numbers(key, scope, at, 'max'), 1);
+  }
+}
+
+function extreme(ns: readonly Value[], sign: number): Value | undefined {
+  let best: Value | undefined;
+  for (const x of ns) if (best === undefined || sign * compareValues(x, best) > 0) best = x;
+  return best;
+}
+
+/** [lo, hi) bounds in value-encoding space for a condition; undefined = open. */
+function valueRanges(c: CheckedCondition): Array<[Bytes | undefined, Bytes | undefined]> {
+  switch (c.op) {
+    case 'cmp': {
+      const p = comparisonPrefix(c.value);
+      const pEnd = endOf(p);
+      const cls = Uint8Array.of(classTag(c.value));
+      const clsEnd = Uint8Array.of(classTag(c.value) + 1);
+      switch (c.operator) {
+        case '=':
+          return [[p, pEnd]];
+        case '!=':
+          return [
+            [undefined, p],
+            [pEnd, undefined],
+          ];
+        case '>':
+          return [[pEnd, clsEnd]];
+        case '>=':
+          return [[p, clsEnd]];
+        case '<':
+          return [[cls, p]];
+        case '<=':
+          return [[cls, pEnd]];
+      }
+      break;
+    }
+    case 'between':
+      // Concourse's BETWEEN: lower inclusive, upper exclusive.
+      return [[comparisonPrefix(c.lower), comparisonPrefix(c.upper)]];
+    case 'regex':
+    case 'contains': {
+      const tag = classTag({ type: 'string', value: '' });
+      return [[Uint8Array.of(tag), Uint8Array.of(tag + 1)]];
+    }
+  }
+}
+
+function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
+  switch (c.op) {
+    case 'regex':
+      return (x) => x.type === 'string' && c.re.test(x.value) !== c.negate;
+    case 'contains':
+      return (x) => x.type === 'string' && x.value.includes(c.text);
+    case 'cmp':
+    case 'between':
+      return undefined;
+  }
+}
+
+function pushTo<T>(m: Map<string, T[]>, k: string, v: T): void {
+  const a = m.get(k);
+  if (a === undefined) m.set(k, [v]);
+  else a.push(v);
+}
+
+function sameBytes(a: Bytes, b: Bytes): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function u64(n: bigint): Bytes {
+  const out = new Uint8Array(8);
+  for (let i = 7; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+export function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export { valuesEqualForCriteria };
