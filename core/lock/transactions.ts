@@ -1,0 +1,528 @@
+// Serializable transactions as a replicated state machine. Every change arrives as a log
+// command (begin, ops, prepare, commit, abort, atomic, tick) applied with the entry's
+// ApplyContext; the answer is a reply to that command plus events for other transactions
+// (a parked operation that completed because a lock was granted, a transaction wounded or
+// timed out). Strict two-phase locking: reads take shared locks and see committed state plus
+// the transaction's own intents; writes take exclusive locks and are staged as intents; the
+// commit writes all intents as one batch in its own log entry and only then releases locks.
+// Deadlocks cannot form (wound-wait, see lockTable.ts); bounded waits are a second net.
+import type { Bugs } from '../bugs.js';
+import { NO_BUGS } from '../bugs.js';
+import type { ApplyContext, Timestamp } from '../storage/types.js';
+import { timestampMs } from '../storage/types.js';
+import { assert, unreachable } from '../types.js';
+import { conflictError, txnError, type TxnError } from './errors.js';
+import { LockTable, type LockTableImage } from './lockTable.js';
+import { point } from './range.js';
+import type { Intent, TxnStore } from './store.js';
+import type { AbortReason, LockRequest, Priority, TxnId } from './types.js';
+
+export type TxnOp<R, V, C> =
+  | { readonly type: 'get'; readonly record: R; readonly key: string }
+  | { readonly type: 'select'; readonly record: R }
+  | { readonly type: 'find'; readonly criteria: C }
+  | { readonly type: 'add'; readonly record: R; readonly key: string; readonly value: V }
+  | { readonly type: 'remove'; readonly record: R; readonly key: string; readonly value: V }
+  | { readonly type: 'set'; readonly record: R; readonly key: string; readonly value: V };
+
+export type OpResult<R, V> =
+  | { readonly type: 'values'; readonly values: readonly V[] }
+  | { readonly type: 'record'; readonly keys: ReadonlyArray<readonly [string, readonly V[]]> }
+  | { readonly type: 'records'; readonly records: readonly R[] }
+  /** add/remove/set: whether the transaction's view changed (an add of a present value does not). */
+  | { readonly type: 'changed'; readonly changed: boolean };
+
+export type TxnCommand<R, V, C> =
+  /** `priority`: a retried transaction passes its first timestamp to keep its seniority. */
+  | { readonly type: 'begin'; readonly txn: TxnId; readonly priority?: Timestamp }
+  /** Run operations in order; the reply (or a later 'completed' event) carries all results. */
+  | { readonly type: 'ops'; readonly txn: TxnId; readonly ops: readonly TxnOp<R, V, C>[] }
+  /** 2PC phase one: keep locks and intents, vote. */
+  | { readonly type: 'prepare'; readonly txn: TxnId }
+  | { readonly type: 'commit'; readonly txn: TxnId }
+  | { readonly type: 'abort'; readonly txn: TxnId }
+  /** A one-shot transaction: begin, run the operations, commit. */
+  | { readonly type: 'atomic'; readonly txn: TxnId; readonly ops: readonly TxnOp<R, V, C>[]; readonly priority?: Timestamp }
+  /** Nothing but the passage of log time: lets timeouts fire when no other command arrives. */
+  | { readonly type: 'tick' };
+
+export type TxnReply<R, V> =
+  | { readonly type: 'begun'; readonly txn: TxnId; readonly priority: Timestamp }
+  | { readonly type: 'done'; readonly txn: TxnId; readonly results: readonly OpResult<R, V>[] }
+  | { readonly type: 'waiting'; readonly txn: TxnId; readonly blockers: readonly TxnId[] }
+  | { readonly type: 'prepared'; readonly txn: TxnId }
+  | { readonly type: 'committed'; readonly txn: TxnId; readonly commitTs: Timestamp; readonly results: readonly OpResult<R, V>[] }
+  | { readonly type: 'aborted'; readonly txn: TxnId }
+  | { readonly type: 'ticked' }
+  | { readonly type: 'error'; readonly error: TxnError };
+
+export type TxnEvent<R, V> =
+  /** A parked 'ops' command finished: its results, for the waiting client. */
+  | { readonly type: 'completed'; readonly txn: TxnId; readonly results: readonly OpResult<R, V>[] }
+  /** A parked 'atomic' command finished and committed. */
+  | { readonly type: 'committed'; readonly txn: TxnId; readonly commitTs: Timestamp; readonly results: readonly OpResult<R, V>[] }
+  /** The system aborted the transaction (always a retryable 'txn-conflict'). */
+  | { readonly type: 'aborted'; readonly txn: TxnId; readonly error: TxnError };
+
+export interface TxnOutput<R, V> {
+  readonly reply: TxnReply<R, V>;
+  readonly events: readonly TxnEvent<R, V>[];
+}
+
+export type TxnStatus = 'active' | 'prepared';
+
+/** Operations of one command still to run (parked while a lock is awaited). */
+export interface PendingOps<R, V, C> {
+  readonly ops: readonly TxnOp<R, V, C>[];
+  readonly results: readonly OpResult<R, V>[];
+  /** An atomic command commits itself when its last operation is done. */
+  readonly autoCommit: boolean;
+}
+
+/** An open transaction, exactly as replicated. */
+export interface TxnRecord<R, V, C> {
+  readonly id: TxnId;
+  readonly priority: Priority;
+  readonly status: TxnStatus;
+  readonly intents: readonly Intent<R, V>[];
+  readonly pending?: PendingOps<R, V, C>;
+  /** Log time (ms) of the last command from its client: idle transactions are aborted. */
+  readonly lastActiveMs: number;
+}
+
+/** What is remembered about a finished transaction, so late or repeated commands get a clear answer. */
+export type FinishedTxn =
+  | { readonly id: TxnId; readonly outcome: 'committed'; readonly commitTs: Timestamp }
+  | { readonly id: TxnId; readonly outcome: 'aborted'; readonly reason: AbortReason };
+
+export interface TxnOptions {
+  /** A transaction waiting longer than this for one lock is aborted (log time). */
+  readonly maxWaitMs: number;
+  /** An active transaction with no command for this long is aborted, freeing its locks. */
+  readonly idleTimeoutMs: number;
+  /** How many finished transactions are remembered (oldest forgotten first). */
+  readonly finishedRetain: number;
+  readonly bugs: Bugs;
+}
+
+export const DEFAULT_TXN_OPTIONS: TxnOptions = { maxWaitMs: 5_000, idleTimeoutMs: 30_000, finishedRetain: 4_096, bugs: NO_BUGS };
+
+/** The whole replicated state of the transaction layer, for snapshots. */
+export interface TxnStateImage<R, V, C> {
+  readonly version: 1;
+  readonly txns: readonly TxnRecord<R, V, C>[];
+  readonly finished: readonly FinishedTxn[];
+  readonly locks: LockTableImage<V>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class TransactionManager<R, V, C> {
+  private readonly options: TxnOptions;
+  private locks: LockTable<V>;
+  /** Open transactions in begin order: timeouts and snapshots iterate in this order. */
+  private readonly txns = new Map<TxnId, Mutable<TxnRecord<R, V, C>>>();
+  private readonly finished = new Map<TxnId, FinishedTxn>();
+
+  // Scratch of the command being applied; empty between commands.
+  private nowMs = 0;
+  private ctx: ApplyContext | undefined;
+  private events: TxnEvent<R, V>[] = [];
+  private resume: TxnId[] = [];
+
+  constructor(
+    private readonly store: TxnStore<R, V, C>,
+    options: Partial<TxnOptions> = {},
+    image?: TxnStateImage<R, V, C>,
+  ) {
+    this.options = { ...DEFAULT_TXN_OPTIONS, ...options };
+    assert(this.options.maxWaitMs > 0 && this.options.idleTimeoutMs > 0, 'transaction timeouts must be positive');
+    assert(Number.isInteger(this.options.finishedRetain) && this.options.finishedRetain >= 0, 'finishedRetain must be a non-negative integer');
+    this.locks = new LockTable<V>(store.compareValues);
+    if (image !== undefined) this.restore(image);
+  }
+
+  /** Apply one committed log command. Deterministic: same state + command + ctx, same output. */
+  apply(cmd: TxnCommand<R, V, C>, ctx: ApplyContext): TxnOutput<R, V> {
+    assert(this.ctx === undefined, 'TransactionManager.apply re-entered');
+    this.ctx = ctx;
+    this.nowMs = timestampMs(ctx.timestamp);
+    this.events = [];
+    this.resume = [];
+    try {
+      this.expire();
+      let reply = this.dispatch(cmd);
+      this.drain();
+      if (reply.type === 'waiting') reply = this.foldOwnEvent(reply);
+      return { reply, events: this.events };
+    } finally {
+      this.ctx = undefined;
+      this.events = [];
+      this.resume = [];
+    }
+  }
+
+  /** Open transactions, in begin order (read-only view for status pages and tests). */
+  open(): readonly TxnRecord<R, V, C>[] {
+    return [...this.txns.values()];
+  }
+
+  get(txn: TxnId): TxnRecord<R, V, C> | undefined {
+    return this.txns.get(txn);
+  }
+
+  outcome(txn: TxnId): FinishedTxn | undefined {
+    return this.finished.get(txn);
+  }
+
+  lockTable(): LockTable<V> {
+    return this.locks;
+  }
+
+  image(): TxnStateImage<R, V, C> {
+    return {
+      version: 1,
+      txns: [...this.txns.values()].map((t) => ({ ...t })),
+      finished: [...this.finished.values()],
+      locks: this.locks.image(),
+    };
+  }
+
+  private restore(image: TxnStateImage<R, V, C>): void {
+    assert(image.version === 1, `unknown transaction state image version ${String(image.version)}`);
+    this.locks = LockTable.fromImage(image.locks, this.store.compareValues);
+    for (const t of image.txns) this.txns.set(t.id, { ...t });
+    for (const f of image.finished) this.finished.set(f.id, f);
+    for (const h of image.locks.held) assert(this.txns.has(h.txn), `lock held by unknown transaction ${h.txn}`);
+    for (const w of image.locks.queue) {
+      assert(this.txns.get(w.txn)?.pending !== undefined, `transaction ${w.txn} waits without parked operations`);
+    }
+  }
+
+  // ---- commands ----
+
+  private dispatch(cmd: TxnCommand<R, V, C>): TxnReply<R, V> {
+    switch (cmd.type) {
+      case 'begin':
+        return this.begin(cmd.txn, cmd.priority);
+      case 'ops':
+        return this.ops(cmd.txn, cmd.ops);
+      case 'prepare':
+        return this.prepare(cmd.txn);
+      case 'commit':
+        return this.commitCmd(cmd.txn);
+      case 'abort':
+        return this.abortCmd(cmd.txn);
+      case 'atomic':
+        return this.atomic(cmd.txn, cmd.ops, cmd.priority);
+      case 'tick':
+        return { type: 'ticked' };
+      default:
+        return unreachable(cmd);
+    }
+  }
+
+  private begin(id: TxnId, priority: Timestamp | undefined): TxnReply<R, V> {
+    const bad = this.checkNew(id, priority);
+    if (bad !== undefined) return bad;
+    const ts = priority ?? this.ctx!.timestamp;
+    this.txns.set(id, { id, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs });
+    return { type: 'begun', txn: id, priority: ts };
+  }
+
+  private atomic(id: TxnId, ops: readonly TxnOp<R, V, C>[], priority: Timestamp | undefined): TxnReply<R, V> {
+    const bad = this.checkNew(id, priority) ?? this.checkOps(id, ops);
+    if (bad !== undefined) return bad;
+    const ts = priority ?? this.ctx!.timestamp;
+    const t: Mutable<TxnRecord<R, V, C>> = { id, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs };
+    this.txns.set(id, t);
+    t.pending = { ops, results: [], autoCommit: true };
+    return this.advance(t);
+  }
+
+  private ops(id: TxnId, ops: readonly TxnOp<R, V, C>[]): TxnReply<R, V> {
+    const t = this.openTxn(id);
+    if ('type' in t) return t;
+    const bad = this.checkOps(id, ops);
+    if (bad !== undefined) return bad;
+    if (t.status !== 'active') return this.error(txnError('txn-not-active', id, `transaction ${id} is prepared; it takes no more operations`));
+    if (t.pending !== undefined) return this.error(txnError('txn-busy', id, `transaction ${id} is still waiting for a lock`));
+    t.lastActiveMs = this.nowMs;
+    t.pending = { ops, results: [], autoCommit: false };
+    return this.advance(t);
+  }
+
+  private prepare(id: TxnId): TxnReply<R, V> {
+    const t = this.openTxn(id);
+    if ('type' in t) return t;
+    if (t.pending !== undefined) return this.error(txnError('txn-busy', id, `transaction ${id} is still waiting for a lock`));
+    t.status = 'prepared';
+    t.lastActiveMs = this.nowMs;
+    return { type: 'prepared', txn: id };
+  }
+
+  private commitCmd(id: TxnId): TxnReply<R, V> {
+    const done = this.finished.get(id);
+    if (done?.outcome === 'committed') return { type: 'committed', txn: id, commitTs: done.commitTs, results: [] };
+    const t = this.openTxn(id);
+    if ('type' in t) return t;
+    if (t.pending !== undefined) return this.error(txnError('txn-busy', id, `transaction ${id} is still waiting for a lock; abort it or wait`));
+    return this.commit(t, []);
+  }
+
+  private abortCmd(id: TxnId): TxnReply<R, V> {
+    const done = this.finished.get(id);
+    if (done?.outcome === 'aborted') return { type: 'aborted', txn: id };
+    if (done?.outcome === 'committed') return this.error(txnError('txn-not-active', id, `transaction ${id} already committed`));
+    const t = this.txns.get(id);
+    if (t === undefined) return this.error(txnError('txn-unknown', id, `no transaction ${id}`));
+    // A prepared transaction may be aborted only by its coordinator's decision: this command is it.
+    this.abort(t.id, t.status === 'prepared' ? { kind: 'coordinator' } : { kind: 'client' }, false);
+    return { type: 'aborted', txn: id };
+  }
+
+  // ---- the engine ----
+
+  /** Run the parked operations of `t` as far as locks allow. */
+  private advance(t: Mutable<TxnRecord<R, V, C>>): TxnReply<R, V> {
+    for (;;) {
+      const p = t.pending;
+      assert(p !== undefined, `advance of ${t.id} without parked operations`);
+      const op = p.ops[p.results.length];
+      if (op === undefined) break;
+      const need = this.locksFor(t, op).find((req) => !this.locks.holds(t.id, req));
+      if (need === undefined) {
+        t.pending = { ...p, results: [...p.results, this.execute(t, op)] };
+        continue;
+      }
+      const got = this.locks.acquire(t.id, t.priority, need, this.nowMs, (v) => this.txns.get(v)?.status === 'active');
+      if (got.outcome === 'granted') continue;
+      for (const victim of got.wound) this.abort(victim, { kind: 'wounded', by: t.id }, true);
+      return { type: 'waiting', txn: t.id, blockers: got.blockers };
+    }
+    const p = t.pending;
+    assert(p !== undefined, `parked operations of ${t.id} vanished`);
+    delete t.pending;
+    if (p.autoCommit) return this.commit(t, p.results);
+    return { type: 'done', txn: t.id, results: p.results };
+  }
+
+  private commit(t: Mutable<TxnRecord<R, V, C>>, results: readonly OpResult<R, V>[]): TxnReply<R, V> {
+    const commitTs = this.ctx!.timestamp;
+    this.txns.delete(t.id);
+    this.remember({ id: t.id, outcome: 'committed', commitTs });
+    if (this.options.bugs.has('lock-release-early')) {
+      // PLANTED BUG: locks go (and waiters run) before the intents are written.
+      this.release(t.id);
+      this.drain();
+      this.store.apply(t.intents, this.ctx!);
+    } else {
+      this.store.apply(t.intents, this.ctx!);
+      this.release(t.id);
+    }
+    return { type: 'committed', txn: t.id, commitTs, results };
+  }
+
+  /** Abort an open transaction: drop its intents and parked operations, free its locks. */
+  private abort(id: TxnId, reason: AbortReason, announce: boolean): void {
+    const t = this.txns.get(id);
+    assert(t !== undefined, `abort of unknown transaction ${id}`);
+    this.txns.delete(id);
+    this.remember({ id, outcome: 'aborted', reason });
+    this.release(id);
+    if (announce) this.events.push({ type: 'aborted', txn: id, error: conflictError(id, reason) });
+  }
+
+  private release(id: TxnId): void {
+    for (const g of this.locks.releaseAll(id)) if (!this.resume.includes(g.txn)) this.resume.push(g.txn);
+  }
+
+  /** Resume transactions whose awaited lock was granted, in grant order, until none is left. */
+  private drain(): void {
+    while (this.resume.length > 0) {
+      const id = this.resume.shift()!;
+      const t = this.txns.get(id);
+      if (t === undefined || t.pending === undefined || this.locks.waitingOf(id) !== undefined) continue;
+      const reply = this.advance(t);
+      switch (reply.type) {
+        case 'done':
+          this.events.push({ type: 'completed', txn: id, results: reply.results });
+          break;
+        case 'committed':
+          this.events.push({ type: 'committed', txn: id, commitTs: reply.commitTs, results: reply.results });
+          break;
+        case 'waiting':
+          break;
+        default:
+          assert(false, `advance answered ${reply.type}`);
+      }
+    }
+  }
+
+  /** Bounded waits and idle transactions, checked at every command's log time. */
+  private expire(): void {
+    for (const id of this.locks.expired(this.nowMs, this.options.maxWaitMs)) {
+      const w = this.locks.waitingOf(id);
+      if (w !== undefined && this.txns.has(id)) this.abort(id, { kind: 'wait-timeout', waitedMs: this.nowMs - w.sinceMs }, true);
+    }
+    for (const t of [...this.txns.values()]) {
+      const idleMs = this.nowMs - t.lastActiveMs;
+      if (t.status === 'active' && t.pending === undefined && idleMs > this.options.idleTimeoutMs) {
+        this.abort(t.id, { kind: 'idle-timeout', idleMs }, true);
+      }
+    }
+    this.drain();
+  }
+
+  /** A command that parked its own transaction may have finished it in the same command. */
+  private foldOwnEvent(reply: TxnReply<R, V> & { type: 'waiting' }): TxnReply<R, V> {
+    const i = this.events.findIndex((e) => e.txn === reply.txn);
+    if (i < 0) return reply;
+    const e = this.events[i]!;
+    this.events.splice(i, 1);
+    switch (e.type) {
+      case 'completed':
+        return { type: 'done', txn: e.txn, results: e.results };
+      case 'committed':
+        return { type: 'committed', txn: e.txn, commitTs: e.commitTs, results: e.results };
+      case 'aborted':
+        return { type: 'error', error: e.error };
+      default:
+        return unreachable(e);
+    }
+  }
+
+  // ---- locks and views ----
+
+  /** The locks an operation needs, given the transaction's view; the first is never view-dependent. */
+  private locksFor(t: TxnRecord<R, V, C>, op: TxnOp<R, V, C>): LockRequest<V>[] {
+    switch (op.type) {
+      case 'get':
+        return [{ target: { kind: 'token', record: this.store.recordKey(op.record), key: op.key }, mode: 'shared' }];
+      case 'select':
+        return [{ target: { kind: 'record', record: this.store.recordKey(op.record) }, mode: 'shared' }];
+      case 'find':
+        return this.store.criteriaRanges(op.criteria).map((kr) => ({ target: { kind: 'range', key: kr.key, range: kr.range }, mode: 'shared' }));
+      case 'add':
+      case 'remove':
+        return [this.tokenX(op.record, op.key), this.pointX(op.key, op.value)];
+      case 'set': {
+        // Which old values a set removes is read only once the token lock is held (it comes
+        // first), so the points asked for are the ones actually written.
+        const out = [this.tokenX(op.record, op.key)];
+        for (const v of this.view(t, op.record, op.key)) if (!this.store.sameValue(v, op.value)) out.push(this.pointX(op.key, v));
+        out.push(this.pointX(op.key, op.value));
+        return out;
+      }
+      default:
+        return unreachable(op);
+    }
+  }
+
+  private tokenX(record: R, key: string): LockRequest<V> {
+    return { target: { kind: 'token', record: this.store.recordKey(record), key }, mode: 'exclusive' };
+  }
+
+  private pointX(key: string, value: V): LockRequest<V> {
+    return { target: { kind: 'range', key, range: point(value) }, mode: 'exclusive' };
+  }
+
+  /** Run an operation whose locks are all held. */
+  private execute(t: Mutable<TxnRecord<R, V, C>>, op: TxnOp<R, V, C>): OpResult<R, V> {
+    switch (op.type) {
+      case 'get':
+        return { type: 'values', values: this.view(t, op.record, op.key) };
+      case 'select':
+        return { type: 'record', keys: this.store.view(t.intents).select(op.record) };
+      case 'find':
+        return { type: 'records', records: this.store.view(t.intents).find(op.criteria) };
+      case 'add': {
+        if (this.view(t, op.record, op.key).some((v) => this.store.sameValue(v, op.value))) return { type: 'changed', changed: false };
+        t.intents = [...t.intents, { type: 'add', record: op.record, key: op.key, value: op.value }];
+        return { type: 'changed', changed: true };
+      }
+      case 'remove': {
+        if (!this.view(t, op.record, op.key).some((v) => this.store.sameValue(v, op.value))) return { type: 'changed', changed: false };
+        t.intents = [...t.intents, { type: 'remove', record: op.record, key: op.key, value: op.value }];
+        return { type: 'changed', changed: true };
+      }
+      case 'set': {
+        const current = this.view(t, op.record, op.key);
+        const staged: Intent<R, V>[] = [];
+        for (const v of current) if (!this.store.sameValue(v, op.value)) staged.push({ type: 'remove', record: op.record, key: op.key, value: v });
+        if (!current.some((v) => this.store.sameValue(v, op.value))) staged.push({ type: 'add', record: op.record, key: op.key, value: op.value });
+        t.intents = [...t.intents, ...staged];
+        return { type: 'changed', changed: staged.length > 0 };
+      }
+      default:
+        return unreachable(op);
+    }
+  }
+
+  /** Values of (record, key) as the transaction sees them: committed, then its own intents. */
+  private view(t: TxnRecord<R, V, C>, record: R, key: string): readonly V[] {
+    return this.store.view(t.intents).get(record, key);
+  }
+
+  // ---- bookkeeping ----
+
+  private openTxn(id: TxnId): Mutable<TxnRecord<R, V, C>> | TxnReply<R, V> {
+    const t = this.txns.get(id);
+    if (t !== undefined) return t;
+    const done = this.finished.get(id);
+    if (done === undefined) return this.error(txnError('txn-unknown', id, `no transaction ${id}`));
+    if (done.outcome === 'aborted') return this.error(conflictError(id, done.reason));
+    return this.error(txnError('txn-not-active', id, `transaction ${id} already committed`));
+  }
+
+  private checkNew(id: TxnId, priority: Timestamp | undefined): TxnReply<R, V> | undefined {
+    if (typeof id !== 'string' || id.length === 0) return this.error(txnError('bad-request', undefined, 'a transaction id must be a non-empty string'));
+    if (this.txns.has(id) || this.finished.has(id)) return this.error(txnError('txn-exists', id, `transaction id ${id} is already in use`));
+    if (priority !== undefined && !(Number.isSafeInteger(priority) && priority >= 0 && priority <= this.ctx!.timestamp)) {
+      return this.error(txnError('bad-request', id, `priority ${String(priority)} must be a timestamp no later than the log's (${this.ctx!.timestamp})`));
+    }
+    return undefined;
+  }
+
+  private checkOps(id: TxnId, ops: readonly TxnOp<R, V, C>[]): TxnReply<R, V> | undefined {
+    if (!Array.isArray(ops) || ops.length === 0) return this.error(txnError('bad-request', id, 'a command needs at least one operation'));
+    for (const op of ops) {
+      try {
+        switch (op.type) {
+          case 'get':
+            this.store.check({ record: op.record, key: op.key });
+            break;
+          case 'select':
+            this.store.check({ record: op.record });
+            break;
+          case 'find':
+            this.store.check({ criteria: op.criteria });
+            break;
+          case 'add':
+          case 'remove':
+          case 'set':
+            this.store.check({ record: op.record, key: op.key, value: op.value });
+            break;
+          default:
+            return this.error(txnError('bad-request', id, `unknown operation ${JSON.stringify((op as { type?: unknown }).type)}`));
+        }
+      } catch (e) {
+        return this.error(txnError('bad-request', id, `operation ${op.type}: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    }
+    return undefined;
+  }
+
+  private remember(f: FinishedTxn): void {
+    this.finished.set(f.id, f);
+    while (this.finished.size > this.options.finishedRetain) {
+      const oldest = this.finished.keys().next();
+      if (oldest.done === true) break;
+      this.finished.delete(oldest.value);
+    }
+  }
+
+  private error(error: TxnError): TxnReply<R, V> {
+    return { type: 'error', error };
+  }
+}
