@@ -26,27 +26,35 @@ export interface SingleKeyParams {
   readonly infoRate: number;
   readonly stale: boolean;
   readonly seed: number | string;
+  /**
+   * Fraction of cas operations (default 0: reads and writes only, model `register`). With cas
+   * the model is `cas-register`, and a checker can no longer decide by unique values alone.
+   */
+  readonly cas?: number;
 }
 
 export function singleKeyOptions(p: SingleKeyParams): GenerateOptions {
+  const cas = p.cas ?? 0;
   return {
     seed: p.seed,
     ops: p.ops,
     processes: p.processes,
     register: true,
-    mix: { read: 0.5, write: 0.5, cas: 0, delete: 0 },
+    mix: { read: 0.5, write: 0.5 - cas, cas, delete: 0 },
     infoRate: p.infoRate,
   };
 }
 
-/** One register (model `register`), many concurrent processes, many info writes. */
+/** One register, many concurrent processes, many info writes (and, optionally, cas). */
 export function singleKeyCase(p: SingleKeyParams): HardCase {
-  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info, ${p.stale ? 'stale read late' : 'linearizable'}`;
+  const casNote = (p.cas ?? 0) > 0 ? `, ${Math.round((p.cas ?? 0) * 100)}% cas` : '';
+  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info${casNote}, ${p.stale ? 'stale read late' : 'linearizable'}`;
+  const model: CheckModelName = (p.cas ?? 0) > 0 ? 'cas-register' : 'register';
   const history = generateHistory(singleKeyOptions(p));
-  if (!p.stale) return { name, model: 'register', expected: true, history };
+  if (!p.stale) return { name, model, expected: true, history };
   const stale = plantStaleRead(history, { position: 'late' });
   if (stale === null) throw new Error(`${name}: no read could be made stale (seed ${p.seed})`);
-  return { name, model: 'register', expected: false, history: stale, staleRead: stale.stale.read };
+  return { name, model, expected: false, history: stale, staleRead: stale.stale.read };
 }
 
 export interface ManyKeysParams {
