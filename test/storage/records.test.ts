@@ -1,0 +1,350 @@
+// Example-based tests of the record store: each operation, the value order, the encodings and
+// the errors. The model-based run (records-model.test.ts) covers random interleavings.
+import { describe, expect, it } from 'vitest';
+import { MemStore } from '../../core/storage/memstore.js';
+import { logIndex } from '../../core/types.js';
+import { timestamp, type ApplyContext } from '../../core/storage/types.js';
+import {
+  RecordStore,
+  RecordError,
+  bool,
+  integer,
+  long,
+  double,
+  str,
+  link,
+  timestampMicros,
+  where,
+  compareValues,
+  encodeValue,
+  decodeValue,
+  type Value,
+  type RecordRevisionEvent,
+} from '../../core/storage/records/index.js';
+import { compareBytes } from '../../core/storage/port.js';
+
+let tick = 0;
+function ctx(ts?: number): ApplyContext {
+  tick = ts ?? tick + 10;
+  return { index: logIndex(tick), timestamp: timestamp(tick) };
+}
+function fresh(): { store: RecordStore; kv: MemStore; events: RecordRevisionEvent[] } {
+  tick = 0;
+  const kv = new MemStore();
+  const events: RecordRevisionEvent[] = [];
+  return { store: new RecordStore(kv, { onRevision: (e) => events.push(e) }), kv, events };
+}
+const code = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RecordError) return e.code;
+    throw e;
+  }
+  return 'no error';
+};
+
+describe('values and their order', () => {
+  const samples: Value[] = [
+    bool(false),
+    bool(true),
+    integer(-5),
+    long(-(1n << 62n)),
+    double(-1.5),
+    integer(0),
+    long(0n),
+    double(0),
+    double(0.5),
+    integer(1),
+    long(1),
+    double(1),
+    long((1n << 53n) + 1n),
+    double(2 ** 53),
+    long((1n << 63n) - 1n),
+    double(1e300),
+    timestampMicros(-3n),
+    timestampMicros(0n),
+    timestampMicros(1700000000000000n),
+    str(''),
+    str('\u0000'),
+    str('A'),
+    str('a'),
+    str('ab'),
+    str('\uffff'),
+    str('\u{1F600}'),
+    link(0),
+    link(7),
+    link((1n << 63n) - 1n),
+  ];
+  it('byte order of encodings equals compareValues, and encodings round-trip', () => {
+    for (const a of samples) {
+      expect(decodeValue(encodeValue(a))).toEqual(a);
+      for (const b of samples) {
+        expect(Math.sign(compareBytes(encodeValue(a), encodeValue(b)))).toBe(Math.sign(compareValues(a, b)));
+      }
+    }
+  });
+  it('longs beyond 2^53 keep their exact value and order', () => {
+    const big = (1n << 53n) + 1n;
+    expect(decodeValue(encodeValue(long(big)))).toEqual(long(big));
+    expect(compareValues(long(big), double(2 ** 53))).toBeGreaterThan(0);
+    expect(compareValues(long(big - 1n), double(2 ** 53))).toBeLessThan(0); // equal number: long < double by type tag
+    expect(compareValues(long(big - 2n), double(2 ** 53))).toBeLessThan(0);
+  });
+  it('rejects bad values with clear errors', () => {
+    expect(code(() => integer(2 ** 31))).toBe('bad-value');
+    expect(code(() => integer(1.5))).toBe('bad-value');
+    expect(code(() => double(NaN))).toBe('bad-value');
+    expect(code(() => double(Infinity))).toBe('bad-value');
+    expect(code(() => long(1n << 63n))).toBe('bad-value');
+    expect(code(() => str('\ud800'))).toBe('bad-value');
+    expect(code(() => link(-1))).toBe('bad-record');
+  });
+});
+
+describe('writes and reads', () => {
+  it('add, remove, set, clear, get, select, describe, verify', () => {
+    const { store } = fresh();
+    expect(store.add('name', str('jeff'), 1n, ctx())).toBe(true);
+    expect(store.add('name', str('jeff'), 1n, ctx())).toBe(false);
+    expect(store.add('name', str('jeffrey'), 1n, ctx())).toBe(true);
+    expect(store.add('age', integer(30), 1n, ctx())).toBe(true);
+    expect(store.select('name', 1n)).toEqual([str('jeff'), str('jeffrey')]);
+    expect(store.get('name', 1n)).toEqual(str('jeffrey'));
+    expect(store.describe(1n)).toEqual(['age', 'name']);
+    expect(store.verify('age', integer(30), 1n)).toBe(true);
+    expect(store.verify('age', long(30), 1n)).toBe(false); // a long 30 is another value than an integer 30
+    expect(store.remove('name', str('nobody'), 1n, ctx())).toBe(false);
+    expect(store.remove('name', str('jeff'), 1n, ctx())).toBe(true);
+    store.set('name', str('J'), 1n, ctx());
+    expect(store.select('name', 1n)).toEqual([str('J')]);
+    store.clear(1n, ctx(), 'name');
+    expect(store.describe(1n)).toEqual(['age']);
+    store.clear(1n, ctx());
+    expect(store.describe(1n)).toEqual([]);
+    expect(store.inventory()).toEqual([]);
+    expect(store.audit(1n).length).toBe(8);
+  });
+
+  it('reads at past timestamps, audit, chronologize, diff, revert', () => {
+    const { store } = fresh();
+    store.add('x', integer(1), 5n, ctx(100));
+    store.add('x', integer(2), 5n, ctx(200));
+    store.remove('x', integer(1), 5n, ctx(300));
+    store.set('x', integer(3), 5n, ctx(400));
+    expect(store.select('x', 5n, timestamp(99))).toEqual([]);
+    expect(store.select('x', 5n, timestamp(100))).toEqual([integer(1)]);
+    expect(store.select('x', 5n, timestamp(250))).toEqual([integer(1), integer(2)]);
+    expect(store.select('x', 5n, timestamp(350))).toEqual([integer(2)]);
+    expect(store.select('x', 5n)).toEqual([integer(3)]);
+    expect(store.audit(5n, 'x').map((r) => `${r.action} ${r.value.value as number} @${r.timestamp}`)).toEqual([
+      'ADD 1 @100',
+      'ADD 2 @200',
+      'REMOVE 1 @300',
+      'REMOVE 2 @400',
+      'ADD 3 @400',
+    ]);
+    expect(store.chronologize('x', 5n).map((c) => [c.timestamp, c.values.map((v) => v.value)])).toEqual([
+      [100, [1]],
+      [200, [1, 2]],
+      [300, [2]],
+      [400, [3]],
+    ]);
+    expect(store.chronologize('x', 5n, timestamp(150), timestamp(300)).map((c) => c.timestamp)).toEqual([200, 300]);
+    expect(store.diff(5n, timestamp(250))).toEqual([{ key: 'x', added: [integer(3)], removed: [integer(1), integer(2)] }]);
+    expect(store.revert(5n, timestamp(250), ctx(500))).toBe(3);
+    expect(store.select('x', 5n)).toEqual([integer(1), integer(2)]);
+    expect(store.select('x', 5n, timestamp(450))).toEqual([integer(3)]);
+    expect(store.find(where.eq('x', integer(3)), timestamp(450))).toEqual([5n]);
+    expect(store.find(where.eq('x', integer(3)))).toEqual([]);
+  });
+
+  it('refuses timestamps that go back, and keeps the store unchanged on a bad batch', () => {
+    const { store, kv } = fresh();
+    store.add('a', integer(1), 1n, ctx(100));
+    expect(code(() => store.add('a', integer(2), 1n, ctx(50)))).toBe('bad-time');
+    const size = kv.size();
+    expect(
+      code(() =>
+        store.apply(
+          [
+            { op: 'add', key: 'a', value: integer(3), record: 1n },
+            { op: 'add', key: 'bad key', value: integer(3), record: 1n },
+          ],
+          ctx(200),
+        ),
+      ),
+    ).toBe('bad-key');
+    expect(kv.size()).toBe(size);
+    expect(store.select('a', 1n)).toEqual([integer(1)]);
+  });
+
+  it('a list of staged writes applies as one batch: later ops see earlier ones; one timestamp', () => {
+    const { store, events } = fresh();
+    const results = store.apply(
+      [
+        { op: 'add', key: 'n', value: integer(1), record: 1n },
+        { op: 'add', key: 'n', value: integer(1), record: 1n },
+        { op: 'verifyAndSwap', key: 'n', expected: integer(1), record: 1n, replacement: integer(2) },
+        { op: 'findOrAdd', key: 'n', value: integer(2) },
+      ],
+      ctx(1000),
+    );
+    expect(results.map((r) => r.ok)).toEqual([true, false, true, true]);
+    expect(results[3]!.record).toBe(1n);
+    expect(events.map((e) => [e.action, e.version, e.timestamp, e.logIndex])).toEqual([
+      ['ADD', 1, 1000, 1000],
+      ['REMOVE', 2, 1000, 1000],
+      ['ADD', 3, 1000, 1000],
+    ]);
+    expect(store.version()).toBe(3);
+    const p = store.prepare([{ op: 'add', key: 'n', value: integer(9), record: 1n }], ctx(1100));
+    expect(p.reader.select('n', 1n)).toEqual([integer(2), integer(9)]);
+    expect(store.select('n', 1n)).toEqual([integer(2)]); // not committed yet
+    p.commit();
+    expect(store.select('n', 1n)).toEqual([integer(2), integer(9)]);
+  });
+
+  it('verifyOrSet, findOrAdd duplicates, link rules', () => {
+    const { store } = fresh();
+    store.verifyOrSet('k', integer(1), 1n, ctx());
+    store.add('k', integer(2), 1n, ctx());
+    store.verifyOrSet('k', integer(2), 1n, ctx());
+    expect(store.select('k', 1n)).toEqual([integer(1), integer(2)]);
+    store.verifyOrSet('k', integer(3), 1n, ctx());
+    expect(store.select('k', 1n)).toEqual([integer(3)]);
+    store.add('k', integer(3), 2n, ctx());
+    expect(code(() => store.findOrAdd('k', integer(3), ctx()))).toBe('duplicate');
+    const r = store.findOrAdd('k', integer(4), ctx());
+    expect(store.select('k', r)).toEqual([integer(4)]);
+    expect(code(() => store.link('friend', 1n, 1n, ctx()))).toBe('bad-record');
+    expect(store.link('friend', 1n, 2n, ctx())).toBe(true);
+    expect(store.unlink('friend', 1n, 2n, ctx())).toBe(true);
+    expect(store.unlink('friend', 1n, 2n, ctx())).toBe(false);
+  });
+});
+
+describe('insert', () => {
+  it('types values by Concourse rules and turns nested objects into linked records', () => {
+    const { store } = fresh();
+    const id = store.insert(
+      {
+        name: 'Ada',
+        age: 36,
+        big: 2 ** 40,
+        ratio: 0.5,
+        tags: ['x', 'y', 'x'],
+        admin: false,
+        boss: { $link: 77 },
+        born: { $timestamp: '-4000000000000000' },
+        employer: { name: 'Analytical', city: { name: 'London' } },
+      },
+      ctx(),
+    );
+    expect(store.select('age', id)).toEqual([integer(36)]);
+    expect(store.select('big', id)).toEqual([long(2 ** 40)]);
+    expect(store.select('ratio', id)).toEqual([double(0.5)]);
+    expect(store.select('tags', id)).toEqual([str('x'), str('y')]);
+    expect(store.select('boss', id)).toEqual([link(77)]);
+    expect(store.select('born', id)).toEqual([timestampMicros(-4000000000000000n)]);
+    expect(store.navigate('employer.city.name', id)).toEqual([{ record: expect.any(BigInt), values: [str('London')] }]);
+    expect(store.navigate('employer.name', id)[0]!.values).toEqual([str('Analytical')]);
+    expect(store.insertInto({ name: 'Ada' }, id, ctx())).toBe(false);
+    expect(store.insertInto({ name: 'Augusta' }, id, ctx())).toBe(true);
+    expect(code(() => store.insert({ a: null }, ctx()))).toBe('bad-document');
+    expect(code(() => store.insert({ a: [[1]] }, ctx()))).toBe('bad-document');
+    expect(code(() => store.insert({ 'bad key': 1 }, ctx()))).toBe('bad-document');
+    expect(code(() => store.insert([1], ctx()))).toBe('bad-document');
+  });
+
+  it('allocates ids deterministically, skipping used ids and rejected ones', () => {
+    const kv = new MemStore();
+    const store = new RecordStore(kv, { acceptRecordId: (id) => id % 3n === 0n });
+    store.add('a', integer(1), 3n, ctx(10));
+    expect(store.insert({ a: 1 }, ctx(20))).toBe(6n);
+    expect(store.insert({ a: 1 }, ctx(30))).toBe(9n);
+    const again = new RecordStore(kv, { acceptRecordId: (id) => id % 3n === 0n });
+    expect(again.findOrInsert(where.eq('a', integer(2)), { a: 2 }, ctx(40))).toBe(12n);
+    expect(again.findOrInsert(where.eq('a', integer(2)), { a: 2 }, ctx(50))).toBe(12n);
+    expect(code(() => again.findOrInsert(where.eq('a', integer(1)), { a: 1 }, ctx(60)))).toBe('duplicate');
+  });
+});
+
+describe('find, search, browse, navigate, calculate', () => {
+  function people(): RecordStore {
+    const { store } = fresh();
+    store.apply(
+      [
+        { op: 'insert', document: { name: 'Alice Smith', age: 30, score: 1.5 }, record: 1n },
+        { op: 'insert', document: { name: 'Bob Jones', age: { $long: 40 }, score: 2 }, record: 2n },
+        { op: 'insert', document: { name: 'carol smithers', age: 25.5 }, record: 3n },
+        { op: 'insert', document: { name: 'Dave', age: 'unknown' }, record: 4n },
+        { op: 'link', key: 'friend', source: 1n, destination: 2n },
+        { op: 'link', key: 'friend', source: 2n, destination: 3n },
+        { op: 'link', key: 'friend', source: 3n, destination: 1n },
+      ],
+      ctx(100),
+    );
+    return store;
+  }
+  it('every operator', () => {
+    const s = people();
+    expect(s.find(where.eq('age', integer(40)))).toEqual([2n]); // long 40 matches integer 40
+    expect(s.find(where.eq('age', double(30)))).toEqual([1n]);
+    expect(s.find(where.ne('age', integer(30)))).toEqual([2n, 3n, 4n]);
+    expect(s.find(where.gt('age', integer(25)))).toEqual([1n, 2n, 3n]);
+    expect(s.find(where.gt('age', double(25.5)))).toEqual([1n, 2n]);
+    expect(s.find(where.gte('age', double(25.5)))).toEqual([1n, 2n, 3n]);
+    expect(s.find(where.lt('age', integer(30)))).toEqual([3n]);
+    expect(s.find(where.lte('age', integer(30)))).toEqual([1n, 3n]);
+    expect(s.find(where.between('age', integer(25), integer(40)))).toEqual([1n, 3n]);
+    expect(s.find(where.between('age', integer(40), integer(25)))).toEqual([]);
+    expect(s.find(where.gt('age', str('a')))).toEqual([4n]);
+    expect(s.find(where.regex('name', '.*[Ss]mith.*'))).toEqual([1n, 3n]);
+    expect(s.find(where.regex('name', 'Smith'))).toEqual([]); // whole-value match
+    expect(s.find(where.notRegex('name', '.*[Ss]mith.*'))).toEqual([2n, 4n]);
+    expect(s.find(where.contains('name', 'mith'))).toEqual([1n, 3n]);
+    expect(s.find(where.contains('name', 'Smith'))).toEqual([1n]); // contains is case-sensitive
+    expect(s.find(where.contains('name', 'o'))).toEqual([2n, 3n]);
+    expect(s.find(where.linksTo('friend', 3n))).toEqual([2n]);
+    expect(s.find(where.and(where.gt('age', integer(20)), where.lt('score', integer(2))))).toEqual([1n]);
+    expect(s.find(where.or(where.eq('name', str('Dave')), where.linksTo('friend', 1n)))).toEqual([3n, 4n]);
+    expect(code(() => s.find({ kind: 'condition', key: 'age', operator: '~', value: integer(1) }))).toBe('bad-operator');
+    expect(code(() => s.find(where.regex('name', '(')))).toBe('bad-criteria');
+    expect(code(() => s.find(where.between('age', integer(1), str('z'))))).toBe('bad-criteria');
+    expect(code(() => s.find(where.eq('no such', integer(1))))).toBe('bad-key');
+  });
+  it('search: case-insensitive infix, via trigrams with verification', () => {
+    const s = people();
+    expect(s.search('name', 'SMITH')).toEqual([1n, 3n]);
+    expect(s.search('name', 'ice sm')).toEqual([1n]);
+    expect(s.search('name', 'ob')).toEqual([2n]);
+    expect(s.search('name', 'zzz')).toEqual([]);
+    expect(s.gramCount('name', 'smi', 1n)).toBe(1);
+    s.set('name', str('Alice'), 1n, ctx(200));
+    expect(s.search('name', 'smith')).toEqual([3n]);
+    expect(s.gramCount('name', 'smi', 1n)).toBe(0);
+    expect(code(() => s.search('name', ' '))).toBe('bad-query');
+  });
+  it('browse, navigate, calculate', () => {
+    const s = people();
+    expect(s.browse('score')).toEqual([
+      { value: double(1.5), records: [1n] },
+      { value: integer(2), records: [2n] },
+    ]);
+    expect(s.navigate('friend.friend.name', 1n)).toEqual([{ record: 3n, values: [str('carol smithers')] }]);
+    expect(s.navigate('friend.name', [1n, 2n])).toEqual([
+      { record: 2n, values: [str('Bob Jones')] },
+      { record: 3n, values: [str('carol smithers')] },
+    ]);
+    expect(code(() => s.navigate('friend..name', 1n))).toBe('bad-path');
+    expect(s.count('age')).toBe(4);
+    expect(s.sum('score')).toEqual(double(3.5));
+    expect(s.sum('age', { records: [1n, 2n] })).toEqual(long(70n));
+    expect(s.average('age', { criteria: where.gt('age', integer(0)) })).toBeCloseTo((30 + 40 + 25.5) / 3);
+    expect(s.min('age', { records: [1n, 2n, 3n] })).toEqual(double(25.5));
+    expect(s.max('score')).toEqual(integer(2));
+    expect(code(() => s.sum('age'))).toBe('not-numeric');
+    expect(s.calculate('count', 'name', { criteria: where.contains('name', 'o') })).toBe(2);
+  });
+});
