@@ -41,6 +41,8 @@ export interface Operation {
   readonly callTime?: number;
   readonly retTime?: number;
   readonly line: number;
+  /** Line (or EDN form) of the completion, when the operation completed ok. */
+  readonly retLine?: number;
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
@@ -70,6 +72,8 @@ export interface PartitionResult {
   readonly counterexample?: readonly number[];
   /** Which method decided it (e.g. "unique-values", "wgl"), for reports and benchmarks. */
   readonly method?: string;
+  /** True when no single op can be removed from `counterexample` (it is 1-minimal). */
+  readonly counterexampleMinimal?: boolean;
 }
 
 export interface CheckResult {

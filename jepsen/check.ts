@@ -1,0 +1,177 @@
+// The checker's entry points: pair the history, split it by key (P-compositionality), decide
+// each part with the fastest sound method, and explain a violation with a small
+// counterexample.
+//
+// Per part: drop info operations that cannot matter (prune.ts); if every write writes a
+// distinct value and there is no cas or delete, decide in O(n log n) (unique-values.ts);
+// otherwise run the Wing & Gong / Lowe search (wgl.ts). A verdict is never guessed: out of
+// time or steps, the part is 'unknown'.
+
+import { cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pairOperations } from './history.js';
+import { modelByName, validateForModel, type ModelName } from './models.js';
+import { pruneRegisterOps } from './prune.js';
+import { shrinkCounterexample } from './shrink.js';
+import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
+import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
+import { searchLinearization } from './wgl.js';
+import { explainCounterexample } from './explain.js';
+
+export interface CheckOptions {
+  /** Wall-clock budget for the whole check; past it, undecided parts are 'unknown'. */
+  readonly timeoutMs?: number;
+  /** Deterministic budget of search steps per part (for reproducible bounded checks). */
+  readonly maxSteps?: number;
+  /** Work allowed for shrinking a counterexample (search steps); default 2,000,000. */
+  readonly shrinkSteps?: number;
+}
+
+export interface ParallelCheckOptions extends CheckOptions {
+  /** Worker threads; default: the number of CPUs, at most the number of keys. */
+  readonly jobs?: number;
+}
+
+const SHRINK_STEPS_DEFAULT = 2_000_000;
+
+export interface Decision {
+  readonly valid: Verdict;
+  readonly linearized: readonly number[];
+  readonly method: string;
+  readonly steps: number;
+  /** Ops the decision is about (after pruning), and a first witness for a violation. */
+  readonly kept: readonly Operation[];
+  readonly witness?: readonly number[];
+}
+
+/** Decides one part (one key) of a register-family history. */
+export function decidePart(model: Model<string>, ops: readonly Operation[], limits: { readonly maxSteps?: number; readonly deadlineMs?: number }): Decision {
+  const { kept, dropped } = pruneRegisterOps(ops);
+  const prunedNote = dropped.length > 0 ? '+prune' : '';
+  if (uniqueValuesApplies(kept)) {
+    const r = checkUniqueValues(kept);
+    return {
+      valid: r.valid,
+      linearized: r.linearized,
+      method: `unique-values${prunedNote}`,
+      steps: kept.length,
+      kept,
+      ...(r.witness !== undefined ? { witness: r.witness } : {}),
+    };
+  }
+  const r = searchLinearization(model, kept, limits);
+  return { valid: r.valid, linearized: r.linearized, method: `wgl${prunedNote}`, steps: r.steps, kept };
+}
+
+/** Checks one part and, for a violation, shrinks it to a counterexample. */
+export function checkPart(
+  model: Model<string>,
+  key: string | null,
+  ops: readonly Operation[],
+  options: CheckOptions & { readonly deadlineMs?: number },
+): PartitionResult {
+  const limits = {
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+  };
+  const d = decidePart(model, ops, limits);
+  const base = { key, valid: d.valid, ops: ops.length, linearized: d.linearized, method: d.method };
+  if (d.valid !== false) return base;
+  const byId = new Map(d.kept.map((op) => [op.id, op]));
+  const start = d.witness !== undefined ? d.witness.map((id) => byId.get(id) as Operation) : d.kept;
+  const shrunk = shrinkCounterexample(start, {
+    decide: (cand, maxSteps) => {
+      const r = decidePart(model, cand, { ...limits, maxSteps: Math.min(maxSteps, options.maxSteps ?? Number.POSITIVE_INFINITY) });
+      return { valid: r.valid, steps: r.steps };
+    },
+    maxSteps: options.shrinkSteps ?? SHRINK_STEPS_DEFAULT,
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+  });
+  return {
+    ...base,
+    counterexample: shrunk.ops.map((op) => op.id).sort((a, b) => a - b),
+    counterexampleMinimal: shrunk.minimal,
+  };
+}
+
+function combine(parts: readonly PartitionResult[]): Verdict {
+  if (parts.some((p) => p.valid === false)) return false;
+  if (parts.some((p) => p.valid === 'unknown')) return 'unknown';
+  return true;
+}
+
+interface Prepared {
+  readonly model: Model<string>;
+  readonly operations: readonly Operation[];
+  readonly parts: ReadonlyArray<{ readonly key: string | null; readonly ops: readonly Operation[] }>;
+}
+
+function prepare(events: readonly HistoryEvent[], modelName: ModelName): Prepared {
+  const model = modelByName(modelName);
+  const operations = pairOperations(events);
+  validateForModel(modelName, operations);
+  return { model, operations, parts: model.partition(operations) };
+}
+
+function finish(p: Prepared, modelName: ModelName, parts: readonly PartitionResult[], startMs: number): CheckResult {
+  const valid = combine(parts);
+  const result: CheckResult = {
+    valid,
+    model: modelName,
+    ops: p.operations.length,
+    ms: Date.now() - startMs,
+    partitions: parts,
+    operations: p.operations,
+  };
+  const explanation = explainResult(p, result);
+  return explanation === undefined ? result : { ...result, explanation };
+}
+
+function explainResult(p: Prepared, r: CheckResult): string | undefined {
+  if (r.valid === true) return undefined;
+  if (r.valid === 'unknown') {
+    const undecided = r.partitions.filter((x) => x.valid === 'unknown').map((x) => (x.key === null ? 'the register' : `key ${JSON.stringify(x.key)}`));
+    return `unknown: the search ran out of time before deciding ${undecided.slice(0, 5).join(', ')}${undecided.length > 5 ? ` and ${undecided.length - 5} more` : ''}`;
+  }
+  const bad = r.partitions.find((x) => x.valid === false);
+  if (bad === undefined || bad.counterexample === undefined) return undefined;
+  const byId = new Map(p.operations.map((op) => [op.id, op]));
+  return explainCounterexample(p.model, bad.key, bad.counterexample.map((id) => byId.get(id) as Operation), bad.counterexampleMinimal === true);
+}
+
+/** Synchronous and deterministic (given no timeout): the simulator's end-of-run check. */
+export function checkHistory(events: readonly HistoryEvent[], model: ModelName, options: CheckOptions = {}): CheckResult {
+  const startMs = Date.now();
+  const p = prepare(events, model);
+  const deadlineMs = options.timeoutMs !== undefined ? startMs + options.timeoutMs : undefined;
+  const parts = p.parts.map((part) => checkPart(p.model, part.key, part.ops, { ...options, ...(deadlineMs !== undefined ? { deadlineMs } : {}) }));
+  return finish(p, model, parts, startMs);
+}
+
+/** Where the compiled worker lives; absent when running from sources (vitest). */
+function workerUrl(): URL | null {
+  const url = new URL('./check-worker.js', import.meta.url);
+  try {
+    return existsSync(fileURLToPath(url)) ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The same verdict as checkHistory, with keys spread over worker threads. */
+export async function checkHistoryParallel(events: readonly HistoryEvent[], model: ModelName, options: ParallelCheckOptions = {}): Promise<CheckResult> {
+  const startMs = Date.now();
+  const p = prepare(events, model);
+  const deadlineMs = options.timeoutMs !== undefined ? startMs + options.timeoutMs : undefined;
+  const partOptions = { ...options, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
+  const jobs = Math.max(1, Math.min(options.jobs ?? cpus().length, p.parts.length));
+  const url = workerUrl();
+  if (jobs <= 1 || url === null) {
+    const parts = p.parts.map((part) => checkPart(p.model, part.key, part.ops, partOptions));
+    return finish(p, model, parts, startMs);
+  }
+  const { runPartsInWorkers } = await import('./worker-pool.js');
+  const parts = await runPartsInWorkers(url, model, p.parts, partOptions, jobs);
+  return finish(p, model, parts, startMs);
+}
