@@ -1,0 +1,6 @@
+export * from './command.js';
+export * from './crc32.js';
+export * from './kv-state-machine.js';
+export * from './node.js';
+export * from './storage-port.js';
+export * from './types.js';

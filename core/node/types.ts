@@ -1,0 +1,69 @@
+// The request/reply surface of a node, and the envelope its peers exchange. The real server
+// (adapters/) and the simulator speak exactly these.
+import type { Bugs } from '../bugs.js';
+import type { Entry, Message, RaftGroup, Role } from '../raft/types.js';
+import type { LogIndex, NodeId, PartitionId, Random, Term } from '../types.js';
+import type { KvOp, KvValue } from './command.js';
+import type { ApplyResult } from './kv-state-machine.js';
+
+/** A client's request. (clientId, seq) names it uniquely; a client has one outstanding request. */
+export interface ClientRequest {
+  readonly clientId: number;
+  readonly seq: number;
+  readonly op: KvOp;
+}
+
+export type ClientResult =
+  /** It happened. `value`: for reads the value seen (null: absent); for writes/cas the value written. */
+  | { readonly kind: 'ok'; readonly value: KvValue | null; readonly revision: number; readonly index: LogIndex; readonly partition: PartitionId }
+  /** A cas whose expected value did not match: it certainly did not happen. */
+  | { readonly kind: 'cas-failed'; readonly current: KvValue | null }
+  /** This node could not take the request (no known leader, or the group refused it): it did not happen. */
+  | { readonly kind: 'unavailable'; readonly leaderHint: NodeId | null; readonly reason: string };
+
+export interface ClientReply {
+  readonly clientId: number;
+  readonly seq: number;
+  readonly result: ClientResult;
+}
+
+/** What travels between nodes: one Raft message of one group. */
+export interface PeerMessage {
+  readonly partition: PartitionId;
+  readonly message: Message;
+}
+
+/** Hooks for the simulator's checks and for status pages; a node works without them. */
+export interface NodeObserver {
+  /** Entries the node just made durable-or-written (before any message acknowledging them left). */
+  persisted?(node: NodeId, partition: PartitionId, entries: readonly Entry[]): void;
+  applied?(node: NodeId, partition: PartitionId, entry: Entry, result: ApplyResult | null): void;
+  roleChanged?(node: NodeId, partition: PartitionId, role: Role, term: Term, leader: NodeId | null, group: RaftGroup): void;
+}
+
+export interface NodeConfig {
+  readonly id: NodeId;
+  /** Every node of the cluster, in cluster order (every group spans them all for now). */
+  readonly nodes: readonly NodeId[];
+  /** Number of Raft groups; keys are spread over them by hash. */
+  readonly partitions: number;
+  /** Local-clock milliseconds per Raft tick. */
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Compact a group's log once this many applied entries sit above its last snapshot. */
+  readonly compactAfterEntries: number;
+  /** A request still unanswered after this long (local clock) is forgotten; its client timed out long ago. */
+  readonly requestTimeoutMs: number;
+  readonly random: Random;
+  readonly bugs?: Bugs;
+  readonly observer?: NodeObserver;
+}
+
+export const DEFAULT_NODE_TUNING = {
+  tickMs: 10,
+  electionTicks: 15,
+  heartbeatTicks: 3,
+  compactAfterEntries: 500,
+  requestTimeoutMs: 10_000,
+} as const;

@@ -1,0 +1,178 @@
+// Raft's safety properties, checked incrementally as the simulation runs (each check costs a
+// map lookup or two per event, so they can run after every event):
+//   election safety      at most one leader per term, across all time;
+//   log matching         two logs holding an entry with the same index and term hold the same entry;
+//   leader completeness  a new leader's log holds every entry applied anywhere before;
+//   state machine safety no two nodes apply different entries at one index;
+//   commit monotonic     a node's commit index never goes back while it runs, and the commit in
+//                        its durable hard state never goes back across restarts;
+//   acknowledged writes  an entry a client was told is committed is never replaced.
+import type { Entry, HardState, RaftGroup, Role } from '../core/raft/types.js';
+import type { NodeId } from '../core/types.js';
+
+export type ViolationKind =
+  | 'election-safety'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'commit-monotonic'
+  | 'acknowledged-write-lost'
+  | 'damaged-state-served'
+  | 'assertion'
+  | 'liveness'
+  | 'linearizability';
+
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly atMs: number;
+  readonly message: string;
+}
+
+/** A cheap 32-bit hash of an entry's term and bytes. */
+export function entryHash(e: Entry): number {
+  let h = Math.imul(0x811c9dc5 ^ e.term, 0x01000193);
+  h = Math.imul(h ^ (e.kind === 'normal' ? 1 : e.kind === 'noop' ? 2 : 3), 0x01000193);
+  const d = e.data;
+  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+interface PartitionChecks {
+  readonly leaders: Map<number, NodeId>;
+  /** index → [term, hash] of the entry applied there (by any node). */
+  readonly appliedTerm: number[];
+  readonly appliedHash: number[];
+  /** (index, term) → hash of every entry persisted by any node; key index * 2^20 + term. */
+  readonly seen: Map<number, number>;
+  /** Indexes of entries whose write a client saw acknowledged. */
+  readonly acked: Set<number>;
+  maxApplied: number;
+}
+
+export class SafetyChecks {
+  readonly violations: Violation[] = [];
+  private readonly parts: PartitionChecks[] = [];
+  private readonly commitSeen = new Map<string, number>();
+  private readonly durableCommit = new Map<string, number>();
+  nowMs = 0;
+
+  constructor(partitions: number) {
+    for (let p = 0; p < partitions; p++) {
+      this.parts.push({ leaders: new Map(), appliedTerm: [], appliedHash: [], seen: new Map(), acked: new Set(), maxApplied: 0 });
+    }
+  }
+
+  get ok(): boolean {
+    return this.violations.length === 0;
+  }
+
+  fail(kind: ViolationKind, message: string): void {
+    this.violations.push({ kind, atMs: this.nowMs, message });
+  }
+
+  private part(p: number): PartitionChecks {
+    const c = this.parts[p];
+    if (c === undefined) throw new Error(`SafetyChecks: no partition ${p}`);
+    return c;
+  }
+
+  roleChanged(node: NodeId, p: number, role: Role, term: number, group: RaftGroup): void {
+    if (role !== 'leader') return;
+    const c = this.part(p);
+    const prior = c.leaders.get(term);
+    if (prior !== undefined && prior !== node) {
+      this.fail('election-safety', `partition ${p}: ${prior} and ${node} both became leader in term ${term}`);
+    }
+    c.leaders.set(term, node);
+    // Leader completeness: the new leader holds every entry applied anywhere so far.
+    const st = group.status();
+    if (st.lastIndex < c.maxApplied) {
+      this.fail('leader-completeness', `partition ${p}: ${node} leads term ${term} with last index ${st.lastIndex}, but index ${c.maxApplied} was applied`);
+      return;
+    }
+    for (let i = st.snapshotIndex + 1; i <= c.maxApplied; i++) {
+      const want = c.appliedTerm[i];
+      if (want === undefined) continue;
+      const have = group.termAt(i as never);
+      if (have !== want) {
+        this.fail('leader-completeness', `partition ${p}: ${node} leads term ${term} holding term ${have} at index ${i}, where term ${want} was applied`);
+        return;
+      }
+    }
+  }
+
+  persisted(node: NodeId, p: number, entries: readonly Entry[]): void {
+    const c = this.part(p);
+    for (const e of entries) {
+      const h = entryHash(e);
+      const key = e.index * 1048576 + e.term;
+      const prior = c.seen.get(key);
+      if (prior === undefined) c.seen.set(key, h);
+      else if (prior !== h) this.fail('log-matching', `partition ${p}: ${node} holds a different entry at index ${e.index}, term ${e.term} than another node`);
+    }
+  }
+
+  applied(node: NodeId, p: number, e: Entry): void {
+    const c = this.part(p);
+    const h = entryHash(e);
+    const prior = c.appliedHash[e.index];
+    if (prior === undefined) {
+      c.appliedHash[e.index] = h;
+      c.appliedTerm[e.index] = e.term;
+      if (e.index > c.maxApplied) c.maxApplied = e.index;
+    } else if (prior !== h) {
+      const kind = c.acked.has(e.index) ? 'acknowledged-write-lost' : 'state-machine-safety';
+      this.fail(kind, `partition ${p}: ${node} applied term ${e.term} at index ${e.index}, where term ${c.appliedTerm[e.index]} was applied before${kind === 'acknowledged-write-lost' ? ' and acknowledged to a client' : ''}`);
+    }
+  }
+
+  acknowledged(p: number, index: number): void {
+    this.part(p).acked.add(index);
+  }
+
+  /** After every event that touched a running node: its commit index never goes back. */
+  commitNow(node: NodeId, incarnation: number, p: number, commit: number): void {
+    const key = `${node}/${incarnation}/${p}`;
+    const prior = this.commitSeen.get(key) ?? 0;
+    if (commit < prior) this.fail('commit-monotonic', `partition ${p}: ${node} moved its commit index back from ${prior} to ${commit}`);
+    else this.commitSeen.set(key, commit);
+  }
+
+  /** Every hard state written: its commit is not below the last durable one. */
+  hardStateWritten(node: NodeId, p: number, hs: HardState, durableCommit: number): void {
+    if (hs.commit < durableCommit) {
+      this.fail('commit-monotonic', `partition ${p}: ${node} wrote hard state with commit ${hs.commit} below its durable commit ${durableCommit}`);
+    }
+    const key = `${node}/${p}`;
+    this.durableCommit.set(key, Math.max(this.durableCommit.get(key) ?? 0, durableCommit));
+  }
+
+  /** At the end: each partition's leader still holds every acknowledged write. */
+  finalLeader(node: NodeId, p: number, group: RaftGroup): void {
+    const c = this.part(p);
+    const st = group.status();
+    for (const i of c.acked) {
+      if (i > st.commit) {
+        this.fail('acknowledged-write-lost', `partition ${p}: final leader ${node} has commit ${st.commit}, below acknowledged index ${i}`);
+        return;
+      }
+      if (i <= st.snapshotIndex) continue;
+      const t = group.termAt(i as never);
+      if (t !== c.appliedTerm[i]) {
+        this.fail('acknowledged-write-lost', `partition ${p}: final leader ${node} holds term ${t} at acknowledged index ${i} (term ${c.appliedTerm[i]} was acknowledged)`);
+        return;
+      }
+    }
+  }
+
+  appliedEntries(p: number): number {
+    return this.part(p).maxApplied;
+  }
+
+  /** Elections won, per partition (for stats and the demo). */
+  leadersElected(): number {
+    let n = 0;
+    for (const c of this.parts) n += c.leaders.size;
+    return n;
+  }
+}

@@ -1,0 +1,175 @@
+// The fault model. A run's faults are an explicit schedule — a list of timed fault events —
+// drawn from the seed (swarm testing: each seed picks its own mix and intensity), or given
+// directly (the fast-check property builds and shrinks schedules itself).
+import type { Rng } from './rng.js';
+
+export const FAULT_KINDS = ['partition', 'crash', 'loss', 'duplicate', 'reorder', 'pause', 'skew', 'disk'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const PARTITION_SHAPES = ['halves', 'majority-minority', 'bridge', 'one-way', 'isolate-leader', 'isolate-node'] as const;
+export type PartitionShape = (typeof PARTITION_SHAPES)[number];
+
+/** Which node a fault hits: a fixed node index, or whoever leads partition 0 when it fires. */
+export type Target = { readonly node: number } | { readonly leader: true };
+
+export type FaultEvent =
+  /** Cut links in the given shape; `pick` seeds the choice of sides when it fires. */
+  | { readonly kind: 'partition'; readonly atMs: number; readonly durationMs: number; readonly shape: PartitionShape; readonly pick: number }
+  /** Crash `count` nodes at once (the first is `target`), restarting each after `durationMs`. */
+  | { readonly kind: 'crash'; readonly atMs: number; readonly durationMs: number; readonly target: Target; readonly count: number; readonly torn: boolean; readonly pick: number }
+  | { readonly kind: 'pause'; readonly atMs: number; readonly durationMs: number; readonly target: Target }
+  | { readonly kind: 'loss'; readonly atMs: number; readonly durationMs: number; readonly rate: number }
+  | { readonly kind: 'duplicate'; readonly atMs: number; readonly durationMs: number; readonly rate: number }
+  | { readonly kind: 'reorder'; readonly atMs: number; readonly durationMs: number; readonly rate: number; readonly maxDelayMs: number }
+  /** From `atMs` on, the node's clock runs at `rate` times real time (drift; skew accumulates). */
+  | { readonly kind: 'skew'; readonly atMs: number; readonly node: number; readonly rate: number }
+  /** Flip one bit of one durable record of the node's disk (at most a minority of nodes ever). */
+  | { readonly kind: 'bitflip'; readonly atMs: number; readonly node: number; readonly pick: number };
+
+export type FaultSchedule = readonly FaultEvent[];
+
+export function parseFaults(text: string): ReadonlySet<FaultKind> {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.length === 1 && parts[0] === 'all') return new Set(FAULT_KINDS);
+  if (parts.length === 1 && parts[0] === 'none') return new Set();
+  const out = new Set<FaultKind>();
+  for (const p of parts) {
+    if (!(FAULT_KINDS as readonly string[]).includes(p)) {
+      throw new Error(`unknown fault '${p}' (expected a comma-separated list of ${FAULT_KINDS.join(', ')}, or all, or none)`);
+    }
+    out.add(p as FaultKind);
+  }
+  return out;
+}
+
+/** How one seed's faults look (swarm testing). Recorded in the result so a run explains itself. */
+export interface FaultProfile {
+  readonly enabled: readonly FaultKind[];
+  readonly partitionPerSec: number;
+  readonly crashPerSec: number;
+  readonly pausePerSec: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly reorderRate: number;
+}
+
+/**
+ * Draw a schedule for [0, faultEndMs). With every kind allowed (`--faults all`), each seed keeps
+ * each kind with some probability and draws its intensity, so a sweep covers quiet seeds,
+ * crash storms, lossy networks and everything between.
+ */
+export function generateSchedule(
+  rng: Rng,
+  allowed: ReadonlySet<FaultKind>,
+  swarm: boolean,
+  nodes: number,
+  faultEndMs: number,
+): { readonly schedule: FaultSchedule; readonly profile: FaultProfile } {
+  const enabled = FAULT_KINDS.filter((k) => allowed.has(k) && (!swarm || rng.chance(0.6)));
+  const on = (k: FaultKind): boolean => enabled.includes(k);
+  const events: FaultEvent[] = [];
+  const poisson = (perSec: number, f: (atMs: number) => void): void => {
+    if (perSec <= 0) return;
+    let t = rng.exp(1000 / perSec);
+    while (t < faultEndMs) {
+      f(t);
+      t += rng.exp(1000 / perSec);
+    }
+  };
+  const target = (leaderBias: number): Target => (rng.chance(leaderBias) ? { leader: true } : { node: rng.int(0, nodes - 1) });
+
+  const partitionPerSec = on('partition') ? rng.range(0.05, 0.6) : 0;
+  const partitionMeanMs = rng.range(300, 6000);
+  poisson(partitionPerSec, (atMs) =>
+    events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape: rng.pick(PARTITION_SHAPES), pick: rng.int(0, 1e9) }),
+  );
+
+  const crashPerSec = on('crash') ? rng.range(0.05, 0.6) : 0;
+  const downMeanMs = rng.range(30, 4000);
+  const multiCrash = rng.range(0, 0.5);
+  const leaderBias = rng.range(0, 0.6);
+  poisson(crashPerSec, (atMs) =>
+    events.push({
+      kind: 'crash',
+      atMs,
+      durationMs: 1 + rng.exp(downMeanMs),
+      target: target(leaderBias),
+      count: rng.chance(multiCrash) ? rng.int(2, nodes) : 1,
+      torn: on('disk') && rng.chance(0.5),
+      pick: rng.int(0, 1e9),
+    }),
+  );
+
+  const pausePerSec = on('pause') ? rng.range(0.05, 0.4) : 0;
+  const pauseMeanMs = rng.range(50, 3000);
+  poisson(pausePerSec, (atMs) => events.push({ kind: 'pause', atMs, durationMs: 1 + rng.exp(pauseMeanMs), target: target(0.4) }));
+
+  // Network weather: a few periods of loss / duplication / reordering, sometimes the whole run.
+  const weather = (kind: 'loss' | 'duplicate' | 'reorder', rate: number): void => {
+    if (rng.chance(0.3)) {
+      pushWeather(kind, 0, faultEndMs, rate);
+      return;
+    }
+    const periods = rng.int(1, 6);
+    for (let i = 0; i < periods; i++) {
+      const at = rng.range(0, faultEndMs);
+      pushWeather(kind, at, Math.min(faultEndMs - at, 200 + rng.exp(faultEndMs / 8)), rate);
+    }
+  };
+  const pushWeather = (kind: 'loss' | 'duplicate' | 'reorder', atMs: number, durationMs: number, rate: number): void => {
+    if (kind === 'reorder') events.push({ kind, atMs, durationMs, rate, maxDelayMs: rng.range(5, 150) });
+    else events.push({ kind, atMs, durationMs, rate });
+  };
+  const lossRate = on('loss') ? rng.range(0.01, 0.35) : 0;
+  if (lossRate > 0) weather('loss', lossRate);
+  const duplicateRate = on('duplicate') ? rng.range(0.01, 0.25) : 0;
+  if (duplicateRate > 0) weather('duplicate', duplicateRate);
+  const reorderRate = on('reorder') ? rng.range(0.05, 0.5) : 0;
+  if (reorderRate > 0) weather('reorder', reorderRate);
+
+  if (on('skew')) {
+    const drift = rng.range(0.01, 0.4);
+    for (let n = 0; n < nodes; n++) if (rng.chance(0.7)) events.push({ kind: 'skew', atMs: 0, node: n, rate: 1 + rng.range(-drift, drift) });
+    const changes = rng.int(0, 4);
+    for (let i = 0; i < changes; i++) {
+      events.push({ kind: 'skew', atMs: rng.range(0, faultEndMs), node: rng.int(0, nodes - 1), rate: 1 + rng.range(-drift, drift) });
+    }
+  }
+
+  if (on('disk')) {
+    const flips = rng.int(0, 6);
+    for (let i = 0; i < flips; i++) events.push({ kind: 'bitflip', atMs: rng.range(0, faultEndMs), node: rng.int(0, nodes - 1), pick: rng.int(0, 1e9) });
+  }
+
+  events.sort((a, b) => a.atMs - b.atMs);
+  return {
+    schedule: events,
+    profile: { enabled, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
+  };
+}
+
+export function describeFault(f: FaultEvent): string {
+  const tgt = (t: Target): string => ('leader' in t ? 'the leader' : `n${t.node + 1}`);
+  switch (f.kind) {
+    case 'partition':
+      return `partition ${f.shape} for ${f.durationMs.toFixed(0)}ms`;
+    case 'crash':
+      return `crash ${f.count > 1 ? `${f.count} nodes starting with ` : ''}${tgt(f.target)} for ${f.durationMs.toFixed(0)}ms${f.torn ? ' (torn writes)' : ''}`;
+    case 'pause':
+      return `pause ${tgt(f.target)} for ${f.durationMs.toFixed(0)}ms`;
+    case 'loss':
+      return `drop ${(f.rate * 100).toFixed(1)}% of messages for ${f.durationMs.toFixed(0)}ms`;
+    case 'duplicate':
+      return `duplicate ${(f.rate * 100).toFixed(1)}% of messages for ${f.durationMs.toFixed(0)}ms`;
+    case 'reorder':
+      return `delay ${(f.rate * 100).toFixed(1)}% of messages by up to ${f.maxDelayMs.toFixed(0)}ms for ${f.durationMs.toFixed(0)}ms`;
+    case 'skew':
+      return `clock of n${f.node + 1} runs at ${f.rate.toFixed(3)}x`;
+    case 'bitflip':
+      return `flip a bit on the disk of n${f.node + 1}`;
+    default: {
+      const _: never = f;
+      return String(_);
+    }
+  }
+}

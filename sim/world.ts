@@ -1,0 +1,680 @@
+// The simulated world: one seed, one virtual clock, one event queue. Nodes (core/node), the
+// network, the disks, the fault schedule and the clients all live here; after every event the
+// safety checks run, and at the end liveness and linearizability are judged.
+import type { PlantedBug } from '../core/bugs.js';
+import { ClusterNode, NodeStartError } from '../core/node/node.js';
+import type { ClientReply, ClientRequest, NodeConfig, PeerMessage } from '../core/node/types.js';
+import { DEFAULT_NODE_TUNING } from '../core/node/types.js';
+import type { Message, Role } from '../core/raft/types.js';
+import { AssertionError, nodeId, partitionId, type NodeId } from '../core/types.js';
+import { checkHistory } from '../jepsen/check.js';
+import type { HistoryEvent } from '../jepsen/types.js';
+import { SafetyChecks, type Violation } from './checks.js';
+import { SimDisk } from './disk.js';
+import { EventQueue } from './event-queue.js';
+import { describeFault, generateSchedule, type FaultEvent, type FaultProfile, type FaultSchedule, type Target } from './faults.js';
+import { Network } from './network.js';
+import type { SimOptions } from './options.js';
+import { Rng } from './rng.js';
+import { Trace } from './trace.js';
+import { DEFAULT_WORKLOAD, KvWorkload } from './workload.js';
+
+type SimEvent =
+  | { readonly t: 'peer'; readonly to: number; readonly from: number; readonly pm: PeerMessage }
+  | { readonly t: 'request'; readonly to: number; readonly slot: number; readonly req: ClientRequest }
+  | { readonly t: 'reply'; readonly slot: number; readonly from: number; readonly reply: ClientReply }
+  | { readonly t: 'tick'; readonly node: number; readonly incarnation: number }
+  | { readonly t: 'client-next'; readonly slot: number }
+  | { readonly t: 'client-timeout'; readonly slot: number; readonly process: number; readonly seq: number }
+  | { readonly t: 'fault'; readonly index: number }
+  | { readonly t: 'fault-end'; readonly index: number }
+  | { readonly t: 'restart'; readonly node: number }
+  | { readonly t: 'resume'; readonly node: number }
+  | { readonly t: 'heal-all' };
+
+type Deferred = Extract<SimEvent, { t: 'peer' } | { t: 'request' }>;
+
+interface NodeSlot {
+  readonly index: number;
+  readonly id: NodeId;
+  readonly disk: SimDisk;
+  node: ClusterNode | null;
+  incarnation: number;
+  paused: boolean;
+  inbox: Deferred[];
+  /** Refused to start from a damaged disk: stays down for good. */
+  damaged: boolean;
+  clockRate: number;
+  anchorVirtualMs: number;
+  anchorLocalMs: number;
+}
+
+export interface SimStats {
+  readonly virtualMs: number;
+  readonly wallMs: number;
+  readonly events: number;
+  readonly messages: number;
+  readonly clientOps: number;
+  readonly committed: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly info: number;
+  readonly elections: number;
+  readonly crashes: number;
+  readonly restarts: number;
+  readonly pauses: number;
+  readonly partitions: number;
+  readonly damagedNodes: number;
+  readonly tornTailsRepaired: number;
+  readonly bitFlips: number;
+  readonly messagesDropped: number;
+  readonly messagesDuplicated: number;
+  readonly appliedEntries: number;
+  readonly diskBytes: number;
+  readonly faultEvents: number;
+}
+
+export interface NarrativeLine {
+  readonly atMs: number;
+  readonly text: string;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly traceHash: string;
+  readonly violations: readonly Violation[];
+  readonly stats: SimStats;
+  readonly linearizable: boolean | 'unknown' | null;
+  readonly linearizabilityExplanation: string | null;
+  readonly bug: PlantedBug | null;
+  readonly profile: FaultProfile | null;
+  readonly schedule: FaultSchedule;
+  readonly healAtMs: number;
+  readonly history: readonly HistoryEvent[];
+  readonly traceLines: readonly string[] | null;
+  readonly narrative: readonly NarrativeLine[];
+}
+
+const ROLE_CODES: Record<Role, number> = { follower: 0, 'pre-candidate': 1, candidate: 2, leader: 3 };
+const MSG_CODES: Record<Message['type'], number> = {
+  vote: 1,
+  'vote-response': 2,
+  append: 3,
+  'append-response': 4,
+  heartbeat: 5,
+  'heartbeat-response': 6,
+  snapshot: 7,
+  'timeout-now': 8,
+  propose: 9,
+  'read-index': 10,
+  'read-index-response': 11,
+};
+
+/** How long after the last fault heals the cluster has to elect a leader and commit a write. */
+export function settleMs(durationMs: number): number {
+  return Math.max(1000, Math.min(15_000, Math.floor(durationMs * 0.25)));
+}
+
+export function shortMessage(m: Message): string {
+  const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
+  switch (m.type) {
+    case 'vote':
+      return `${head}${m.preVote ? ' pre' : ''} last ${m.lastLogIndex}/${m.lastLogTerm}${m.transfer ? ' transfer' : ''}`;
+    case 'vote-response':
+      return `${head}${m.preVote ? ' pre' : ''} ${m.granted ? 'granted' : 'rejected'}`;
+    case 'append':
+      return `${head} prev ${m.prevIndex}/${m.prevTerm} n=${m.entries.length} commit ${m.commit}`;
+    case 'append-response':
+      return `${head} ${m.reject ? `reject ${m.index} hint ${m.hintIndex}/${m.hintTerm}` : `ok ${m.index}`}`;
+    case 'heartbeat':
+      return `${head} commit ${m.commit}`;
+    case 'heartbeat-response':
+      return head;
+    case 'snapshot':
+      return `${head} snap ${m.snapshot.meta.index}/${m.snapshot.meta.term}`;
+    case 'timeout-now':
+      return head;
+    case 'propose':
+      return `${head} n=${m.data.length}`;
+    case 'read-index':
+      return `${head} ctx ${m.context}`;
+    case 'read-index-response':
+      return `${head} ctx ${m.context} index ${m.index}`;
+    default: {
+      const _: never = m;
+      return String(_);
+    }
+  }
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  return new World(options).run();
+}
+
+class World {
+  private readonly rng: Rng;
+  private readonly faultRng: Rng;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly net: Network;
+  private readonly trace: Trace;
+  private readonly checks: SafetyChecks;
+  private readonly slots: NodeSlot[] = [];
+  private readonly workload: KvWorkload;
+  private readonly schedule: FaultSchedule;
+  private readonly profile: FaultProfile | null;
+  private readonly healAtMs: number;
+  private readonly narrative: NarrativeLine[] = [];
+  private readonly activeCuts = new Map<number, Array<readonly [number, number]>>();
+  private readonly corruptible = new Set<number>();
+  private readonly processSlot = new Map<number, number>();
+  private readonly bugs: ReadonlySet<PlantedBug>;
+  private now = 0;
+  private events = 0;
+  private crashes = 0;
+  private restarts = 0;
+  private pauses = 0;
+  private partitionsCut = 0;
+  private stopped = false;
+  private lastLeader: NodeId | null = null;
+
+  constructor(private readonly o: SimOptions) {
+    if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new Error(`nodes must be >= 1, got ${o.nodes}`);
+    if (!Number.isInteger(o.partitions) || o.partitions < 1) throw new Error(`partitions must be >= 1, got ${o.partitions}`);
+    this.rng = new Rng(`conclave-sim/${o.seed}`);
+    this.faultRng = this.rng.fork('fault-runtime');
+    this.trace = new Trace(o.trace);
+    this.checks = new SafetyChecks(o.partitions);
+    this.bugs = o.bug === null ? new Set() : new Set([o.bug]);
+    this.healAtMs = o.durationMs - settleMs(o.durationMs);
+    const wl = { ...DEFAULT_WORKLOAD, ...(o.workloadConfig ?? {}) };
+    this.net = new Network(this.rng.fork('network'), o.nodes + wl.clients, o.nodes);
+    if (o.schedule !== undefined) {
+      this.schedule = o.schedule;
+      this.profile = null;
+    } else {
+      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, this.healAtMs);
+      this.schedule = g.schedule;
+      this.profile = g.profile;
+    }
+    for (let i = 0; i < o.nodes; i++) {
+      const id = nodeId(`n${i + 1}`);
+      const disk = new SimDisk();
+      disk.onHardStateWritten = (p, hs) => this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
+      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0 });
+    }
+    this.workload = new KvWorkload(wl, o.nodes, this.rng.fork('workload'), {
+      send: (slot, node, req) => {
+        this.processSlot.set(req.clientId, slot);
+        for (const at of this.net.send(this.now, o.nodes + slot, node)) this.queue.push(at, { t: 'request', to: node, slot, req });
+      },
+      scheduleNext: (slot, atMs) => this.queue.push(atMs, { t: 'client-next', slot }),
+      scheduleTimeout: (slot, process, seq, atMs) => this.queue.push(atMs, { t: 'client-timeout', slot, process, seq }),
+      acknowledged: (p, index) => this.checks.acknowledged(p, index),
+      note: (slot, text, code) => this.trace.record(this.now, 60 + code, slot, 0, 0, text),
+    });
+    this.workload.probeFromMs = this.healAtMs;
+  }
+
+  private say(text: string): void {
+    this.narrative.push({ atMs: this.now, text });
+  }
+
+  private nodeIndex(id: NodeId): number {
+    return Number(id.slice(1)) - 1;
+  }
+
+  private localClock(s: NodeSlot): number {
+    return s.anchorLocalMs + (this.now - s.anchorVirtualMs) * s.clockRate;
+  }
+
+  private nodeConfig(s: NodeSlot): NodeConfig {
+    const observer = {
+      persisted: (node: NodeId, p: number, entries: readonly import('../core/raft/types.js').Entry[]) => this.checks.persisted(node, p, entries),
+      applied: (node: NodeId, p: number, e: import('../core/raft/types.js').Entry) => this.checks.applied(node, p, e),
+      roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: import('../core/raft/types.js').RaftGroup) => {
+        this.trace.record(this.now, 3, s.index, ROLE_CODES[role], term, () => `${node} p${p} becomes ${role} in term ${term}${leader !== null ? ` (leader ${leader})` : ''}`);
+        if (role === 'leader' && p === 0 && leader !== this.lastLeader) {
+          this.lastLeader = leader;
+          this.say(`${node} was elected leader in term ${term}`);
+        }
+        this.checks.roleChanged(node, p, role, term, group);
+      },
+    };
+    return {
+      id: s.id,
+      nodes: this.slots.map((x) => x.id),
+      partitions: this.o.partitions,
+      ...DEFAULT_NODE_TUNING,
+      random: this.rng.fork(`raft/${s.index}/${s.incarnation}`),
+      bugs: this.bugs,
+      observer,
+    };
+  }
+
+  private start(s: NodeSlot): void {
+    if (s.node !== null || s.damaged) return;
+    try {
+      s.node = new ClusterNode(this.nodeConfig(s), s.disk);
+    } catch (err) {
+      if (err instanceof NodeStartError) {
+        s.damaged = true;
+        this.trace.mixText(err.message);
+        this.trace.record(this.now, 9, s.index, 0, 0, () => `${s.id} refuses to start: ${err.message}`);
+        this.say(`${s.id} found damage on its disk and refuses to start (${err.message})`);
+        return;
+      }
+      throw err;
+    }
+    if (s.disk.holdsDamage()) this.checks.fail('damaged-state-served', `${s.id} started from a disk holding a damaged record`);
+    s.anchorLocalMs = this.localClock(s);
+    s.anchorVirtualMs = this.now;
+    this.flush(s);
+    this.scheduleTick(s);
+  }
+
+  private scheduleTick(s: NodeSlot): void {
+    this.queue.push(this.now + DEFAULT_NODE_TUNING.tickMs / s.clockRate, { t: 'tick', node: s.index, incarnation: s.incarnation });
+  }
+
+  /** Send what a node produced (it has persisted what these depend on). */
+  private flush(s: NodeSlot): void {
+    const node = s.node;
+    if (node === null) return;
+    const out = node.drain();
+    for (const pm of out.messages) {
+      const to = this.nodeIndex(pm.message.to);
+      const m = pm.message;
+      this.trace.record(this.now, 10, s.index, to, MSG_CODES[m.type], this.o.trace ? () => `send p${pm.partition} ${shortMessage(m)}` : undefined);
+      for (const at of this.net.send(this.now, s.index, to)) this.queue.push(at, { t: 'peer', to, from: s.index, pm });
+    }
+    for (const reply of out.replies) {
+      const slot = this.processSlot.get(reply.clientId);
+      if (slot === undefined) continue;
+      for (const at of this.net.send(this.now, s.index, this.o.nodes + slot)) this.queue.push(at, { t: 'reply', slot, from: s.index, reply });
+    }
+    for (let p = 0; p < this.o.partitions; p++) this.checks.commitNow(s.id, s.incarnation, p, node.status(partitionId(p)).commit);
+  }
+
+  private crash(s: NodeSlot, torn: boolean): void {
+    if (s.node === null) return;
+    s.node = null;
+    s.incarnation++;
+    s.paused = false;
+    s.inbox = [];
+    this.crashes++;
+    const out = s.disk.crash(this.faultRng, torn);
+    this.trace.record(this.now, 7, s.index, out.lostRecords, out.torn ? 1 : 0, () => `${s.id} crashes (lost ${out.lostRecords} unsynced records, kept ${out.keptUnsynced}${out.torn ? ', last one torn' : ''})`);
+  }
+
+  private resolve(t: Target): NodeSlot | null {
+    if ('leader' in t) {
+      const leader = this.currentLeader(0);
+      if (leader !== null) return leader;
+      const up = this.slots.filter((s) => s.node !== null);
+      return up.length > 0 ? this.faultRng.pick(up) : null;
+    }
+    return this.slots[t.node % this.slots.length] ?? null;
+  }
+
+  private currentLeader(p: number): NodeSlot | null {
+    let best: NodeSlot | null = null;
+    let bestTerm = -1;
+    for (const s of this.slots) {
+      if (s.node === null || s.paused) continue;
+      const st = s.node.status(partitionId(p));
+      if (st.role === 'leader' && st.term > bestTerm) {
+        best = s;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  private fault(index: number): void {
+    const f = this.schedule[index]!;
+    this.trace.mixText(f.kind);
+    this.trace.record(this.now, 4, index, 0, 0, () => `fault: ${describeFault(f)}`);
+    switch (f.kind) {
+      case 'partition': {
+        const cuts = this.partitionCuts(f);
+        if (cuts.length === 0) return;
+        for (const [a, b] of cuts) this.net.cutLink(a, b);
+        this.activeCuts.set(index, cuts);
+        this.partitionsCut++;
+        this.say(`network partition (${f.shape}): ${describeCuts(cuts, this.slots.length)}`);
+        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+        return;
+      }
+      case 'crash': {
+        const first = this.resolve(f.target);
+        if (first === null) return;
+        const pick = new Rng(`pick/${f.pick}`);
+        const others = pick.subset(
+          this.slots.filter((s) => s !== first && s.node !== null),
+          Math.max(0, Math.min(f.count, this.slots.length) - 1),
+        );
+        const victims = [first, ...others].filter((s) => s.node !== null);
+        if (victims.length === 0) return;
+        for (const s of victims) this.crash(s, f.torn && this.o.faults.has('disk'));
+        this.say(`crash: ${victims.map((s) => s.id).join(', ')} lose${victims.length === 1 ? 's' : ''} power${f.torn ? ' (unsynced writes may tear)' : ''}`);
+        for (const s of victims) this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'restart', node: s.index });
+        return;
+      }
+      case 'pause': {
+        const s = this.resolve(f.target);
+        if (s === null || s.node === null || s.paused) return;
+        s.paused = true;
+        this.pauses++;
+        this.say(`${s.id} pauses (a long GC or a stalled VM) for ${f.durationMs.toFixed(0)}ms`);
+        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'resume', node: s.index });
+        return;
+      }
+      case 'loss':
+      case 'duplicate':
+        this.net.startWeather(f.kind, index, f.rate);
+        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+        return;
+      case 'reorder':
+        this.net.startWeather('reorder', index, f.rate, f.maxDelayMs);
+        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+        return;
+      case 'skew': {
+        const s = this.slots[f.node % this.slots.length]!;
+        s.anchorLocalMs = this.localClock(s);
+        s.anchorVirtualMs = this.now;
+        s.clockRate = Math.max(0.2, Math.min(5, f.rate));
+        return;
+      }
+      case 'bitflip': {
+        const s = this.slots[f.node % this.slots.length]!;
+        const budget = Math.floor((this.slots.length - 1) / 2);
+        if (!this.corruptible.has(s.index) && this.corruptible.size >= budget) return;
+        if (s.disk.flipBit(new Rng(`flip/${f.pick}`))) {
+          this.corruptible.add(s.index);
+          this.say(`a bit flips on the disk of ${s.id}`);
+        }
+        return;
+      }
+      default: {
+        const _: never = f;
+        throw new Error(`unknown fault ${JSON.stringify(_)}`);
+      }
+    }
+  }
+
+  private partitionCuts(f: Extract<FaultEvent, { kind: 'partition' }>): Array<readonly [number, number]> {
+    const n = this.slots.length;
+    if (n < 2) return [];
+    const r = new Rng(`partition/${f.pick}`);
+    const all = this.slots.map((s) => s.index);
+    const both = (a: readonly number[], b: readonly number[]): Array<readonly [number, number]> => {
+      const out: Array<readonly [number, number]> = [];
+      for (const x of a) for (const y of b) out.push([x, y], [y, x]);
+      return out;
+    };
+    const rest = (a: readonly number[]): number[] => all.filter((x) => !a.includes(x));
+    switch (f.shape) {
+      case 'halves': {
+        const a = r.subset(all, Math.floor(n / 2));
+        return both(a, rest(a));
+      }
+      case 'majority-minority': {
+        const a = r.subset(all, r.int(1, Math.max(1, Math.floor((n - 1) / 2))));
+        return both(a, rest(a));
+      }
+      case 'bridge': {
+        if (n < 3) return [];
+        const bridge = r.int(0, n - 1);
+        const others = all.filter((x) => x !== bridge);
+        const a = r.subset(others, Math.floor(others.length / 2));
+        return both(a, others.filter((x) => !a.includes(x)));
+      }
+      case 'one-way': {
+        const a = r.subset(all, r.int(1, n - 1));
+        const out: Array<readonly [number, number]> = [];
+        for (const x of a) for (const y of rest(a)) out.push([x, y]);
+        return out;
+      }
+      case 'isolate-leader': {
+        const leader = this.currentLeader(0)?.index ?? r.int(0, n - 1);
+        return both([leader], rest([leader]));
+      }
+      case 'isolate-node': {
+        const x = r.int(0, n - 1);
+        return both([x], rest([x]));
+      }
+      default: {
+        const _: never = f.shape;
+        throw new Error(`unknown shape ${String(_)}`);
+      }
+    }
+  }
+
+  private faultEnd(index: number): void {
+    const f = this.schedule[index]!;
+    this.trace.record(this.now, 5, index, 0, 0, () => `fault ends: ${describeFault(f)}`);
+    if (f.kind === 'partition') {
+      const cuts = this.activeCuts.get(index);
+      if (cuts === undefined) return;
+      this.activeCuts.delete(index);
+      for (const [a, b] of cuts) this.net.healLink(a, b);
+      this.say(`the ${f.shape} partition heals`);
+    } else if (f.kind === 'loss' || f.kind === 'duplicate' || f.kind === 'reorder') {
+      this.net.stopWeather(f.kind, index);
+    }
+  }
+
+  private resume(s: NodeSlot): void {
+    if (!s.paused) return;
+    s.paused = false;
+    this.trace.record(this.now, 8, s.index, 1, 0, () => `${s.id} resumes, ${s.inbox.length} messages waiting`);
+    const inbox = s.inbox;
+    s.inbox = [];
+    for (const d of inbox) this.deliver(d);
+    this.tick(s);
+  }
+
+  private healAll(): void {
+    this.trace.record(this.now, 12, 0, 0, 0, () => 'all faults heal: network whole, every node up and running');
+    this.say('all faults heal: the network is whole again and every node is restarted and running');
+    this.net.healAll();
+    this.activeCuts.clear();
+    for (const s of this.slots) {
+      if (s.paused) this.resume(s);
+      if (s.node === null && !s.damaged) this.restart(s);
+    }
+  }
+
+  private restart(s: NodeSlot): void {
+    if (s.node !== null || s.damaged) return;
+    this.restarts++;
+    this.trace.record(this.now, 8, s.index, 0, 0, () => `${s.id} restarts from its disk`);
+    this.start(s);
+  }
+
+  private tick(s: NodeSlot): void {
+    s.node?.tick(this.localClock(s));
+    this.flush(s);
+  }
+
+  private deliver(e: Deferred): void {
+    const s = this.slots[e.to]!;
+    if (s.node === null) return;
+    if (s.paused) {
+      s.inbox.push(e);
+      return;
+    }
+    if (e.t === 'peer') {
+      const m = e.pm.message;
+      this.trace.record(this.now, 1, e.from, e.to, MSG_CODES[m.type], this.o.trace ? () => `recv p${e.pm.partition} ${shortMessage(m)}` : undefined);
+      s.node.receive(e.pm);
+    } else {
+      s.node.request(e.req);
+    }
+    this.flush(s);
+  }
+
+  private step(ev: SimEvent): void {
+    switch (ev.t) {
+      case 'peer':
+      case 'request':
+        this.deliver(ev);
+        return;
+      case 'reply':
+        this.workload.onReply(ev.slot, ev.from, ev.reply, this.now);
+        return;
+      case 'tick': {
+        const s = this.slots[ev.node]!;
+        if (s.node === null || s.incarnation !== ev.incarnation) return; // a tick chain of a dead incarnation
+        this.trace.record(this.now, 2, s.index, 0, 0);
+        if (!s.paused) this.tick(s);
+        this.scheduleTick(s);
+        return;
+      }
+      case 'client-next':
+        this.workload.onNext(ev.slot, this.now);
+        return;
+      case 'client-timeout':
+        this.workload.onTimeout(ev.slot, ev.process, ev.seq, this.now);
+        return;
+      case 'fault':
+        this.fault(ev.index);
+        return;
+      case 'fault-end':
+        this.faultEnd(ev.index);
+        return;
+      case 'restart':
+        this.restart(this.slots[ev.node]!);
+        return;
+      case 'resume':
+        this.resume(this.slots[ev.node]!);
+        return;
+      case 'heal-all':
+        this.healAll();
+        return;
+      default: {
+        const _: never = ev;
+        throw new Error(`unknown event ${JSON.stringify(_)}`);
+      }
+    }
+  }
+
+  run(): SimResult {
+    const wallStart = performance.now();
+    for (const s of this.slots) this.start(s);
+    this.schedule.forEach((f, i) => {
+      if (f.atMs < this.healAtMs) this.queue.push(Math.max(0, f.atMs), { t: 'fault', index: i });
+    });
+    this.queue.push(this.healAtMs, { t: 'heal-all' });
+    this.workload.start(0);
+    const end = this.o.durationMs;
+    for (;;) {
+      const next = this.queue.peekTime();
+      if (next === null || next > end) break;
+      const item = this.queue.pop()!;
+      this.now = item.atMs;
+      this.checks.nowMs = this.now;
+      this.events++;
+      try {
+        this.step(item.event);
+      } catch (err) {
+        if (!(err instanceof AssertionError)) throw err;
+        this.checks.fail('assertion', err.message);
+      }
+      if (!this.checks.ok) {
+        this.stopped = true;
+        break;
+      }
+    }
+    this.now = this.stopped ? this.now : end;
+    this.checks.nowMs = this.now;
+    if (!this.stopped) this.finalChecks();
+    for (const v of this.checks.violations) {
+      this.trace.mixText(v.kind);
+      this.trace.record(this.now, 13, 0, 0, 0, () => `VIOLATION ${v.kind}: ${v.message}`);
+      this.say(`VIOLATION (${v.kind}): ${v.message}`);
+    }
+    let linearizable: boolean | 'unknown' | null = null;
+    let explanation: string | null = null;
+    if (this.o.checkLinearizability) {
+      const res = checkHistory(this.workload.history, 'kv', { timeoutMs: this.o.checkTimeoutMs });
+      linearizable = res.valid;
+      explanation = res.explanation ?? null;
+      if (res.valid === false) {
+        this.checks.violations.push({ kind: 'linearizability', atMs: this.now, message: `the client history is not linearizable: ${res.explanation ?? ''}`.trim() });
+      }
+    }
+    const traceHash = this.trace.hash();
+    const wallMs = performance.now() - wallStart;
+    const w = this.workload.stats;
+    let applied = 0;
+    for (let p = 0; p < this.o.partitions; p++) applied += this.checks.appliedEntries(p);
+    const stats: SimStats = {
+      virtualMs: this.now,
+      wallMs: Math.round(wallMs * 10) / 10,
+      events: this.events,
+      messages: this.net.stats.sent,
+      clientOps: w.invoked,
+      committed: w.committed,
+      ok: w.ok,
+      fail: w.fail,
+      info: w.info,
+      elections: this.checks.leadersElected(),
+      crashes: this.crashes,
+      restarts: this.restarts,
+      pauses: this.pauses,
+      partitions: this.partitionsCut,
+      damagedNodes: this.slots.filter((s) => s.damaged).length,
+      tornTailsRepaired: this.slots.reduce((a, s) => a + s.disk.stats.tornTailsRepaired, 0),
+      bitFlips: this.slots.reduce((a, s) => a + s.disk.stats.bitFlips, 0),
+      messagesDropped: this.net.stats.droppedCut + this.net.stats.droppedLoss,
+      messagesDuplicated: this.net.stats.duplicated,
+      appliedEntries: applied,
+      diskBytes: this.slots.reduce((a, s) => a + s.disk.bytes(), 0),
+      faultEvents: this.schedule.length,
+    };
+    return {
+      seed: this.o.seed,
+      ok: this.checks.violations.length === 0,
+      traceHash,
+      violations: this.checks.violations,
+      stats,
+      linearizable,
+      linearizabilityExplanation: explanation,
+      bug: this.o.bug,
+      profile: this.profile,
+      schedule: this.schedule,
+      healAtMs: this.healAtMs,
+      history: this.workload.history,
+      traceLines: this.trace.lines,
+      narrative: this.narrative,
+    };
+  }
+
+  private finalChecks(): void {
+    // Liveness: every partition has a leader among running nodes, and a write invoked after
+    // the heal committed.
+    for (let p = 0; p < this.o.partitions; p++) {
+      const leader = this.currentLeader(p);
+      if (leader === null) {
+        this.checks.fail('liveness', `partition ${p} has no leader ${settleMs(this.o.durationMs)}ms after all faults healed`);
+        continue;
+      }
+      this.checks.finalLeader(leader.id, p, leader.node!.raftGroup(partitionId(p)));
+    }
+    if (this.workload.firstOkWriteAfterProbeMs === null) {
+      this.checks.fail('liveness', `no write invoked after the heal at ${this.healAtMs.toFixed(0)}ms committed within ${settleMs(this.o.durationMs)}ms`);
+    }
+  }
+}
+
+function describeCuts(cuts: ReadonlyArray<readonly [number, number]>, n: number): string {
+  const set = new Set(cuts.map(([a, b]) => `${a}:${b}`));
+  const oneWay = cuts.some(([a, b]) => !set.has(`${b}:${a}`));
+  const sides = new Map<number, Set<number>>();
+  for (let i = 0; i < n; i++) sides.set(i, new Set());
+  for (const [a, b] of cuts) sides.get(a)!.add(b);
+  const parts = cuts.length === 0 ? 'nothing cut' : [...new Set(cuts.map(([a]) => a))].map((a) => `n${a + 1} -x-> ${[...sides.get(a)!].map((b) => `n${b + 1}`).join(',')}`).join('; ');
+  return oneWay ? `one-way: ${parts}` : parts;
+}
