@@ -407,6 +407,7 @@ export class Raft implements RaftGroup {
       const lastNew = m.prevIndex + m.entries.length;
       const conflict = log.findConflict(m.entries);
       if (conflict !== 0) {
+        if (conflict <= log.lastIndex()) this.retractAcksFrom(conflict);
         const from = conflict - m.prevIndex - 1;
         log.append(from === 0 ? m.entries : m.entries.slice(from), this.bugs.has('truncate-committed'));
       }
@@ -424,6 +425,16 @@ export class Raft implements RaftGroup {
     // Reject with a hint so the leader can skip a whole term of mismatching entries at once.
     const [hintIndex, hintTerm] = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex()), m.prevTerm);
     this.respondAppend(m.from, m.prevIndex, true, hintIndex, hintTerm);
+  }
+
+  /**
+   * Entries from `index` on are about to be replaced before they were persisted: withdraw any
+   * not-yet-sent acknowledgement of them, which would otherwise vouch for entries that never
+   * reach the disk.
+   */
+  private retractAcksFrom(index: number): void {
+    if (this.msgs.length === 0) return;
+    this.msgs = this.msgs.filter((m) => !(m.type === 'append-response' && !m.reject && m.index >= index));
   }
 
   private respondAppend(to: NodeId, index: number, reject: boolean, hintIndex: number, hintTerm: number): void {
@@ -458,6 +469,7 @@ export class Raft implements RaftGroup {
       this.respondAppend(m.from, log.committed, false, 0, 0);
       return;
     }
+    this.retractAcksFrom(s.meta.index + 1);
     log.restore(s);
     this.conf = s.meta.conf;
     this.voters = s.meta.conf.voters.slice();
@@ -471,9 +483,22 @@ export class Raft implements RaftGroup {
     const pr = this.prs.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    if (m.index > this.log.lastIndex()) {
+      // A follower claims more than we hold: only possible once a planted bug has broken
+      // leader completeness. Ignore it so the simulator reports the real violation.
+      assert(this.bugs.size > 0, () => `${this.id}: ${m.from} acknowledges ${m.index} beyond our last index ${this.log.lastIndex()}`);
+      return;
+    }
     if (m.reject) {
       let probeHint: number = m.hintIndex;
       if (m.hintTerm > 0) probeHint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
+      if (this.bugs.size > 0 && pr.state === 'probe' && m.index === pr.next - 1 && m.index <= pr.match) {
+        // With a planted bug (ack-before-durable, truncate-committed) a follower can lose
+        // entries it acknowledged. Forget the false match so replication resumes and the loss
+        // shows up as a safety violation rather than a livelock. (Without bugs such a
+        // rejection is merely a stale answer and the probe below just repeats.)
+        pr.match = Math.min(pr.match, probeHint);
+      }
       if (pr.maybeDecrTo(m.index, probeHint)) {
         if (pr.state === 'replicate') pr.becomeProbe();
         this.maybeSendAppend(m.from, true);
@@ -800,9 +825,11 @@ export class Raft implements RaftGroup {
         assert(m.index <= Math.max(lastInReady, snapInReady), () => `${this.id} acknowledges index ${m.index} it does not hold durably (stable ${stable})`);
         assert(rd.mustSync, () => `${this.id} acknowledges index ${m.index} in a Ready without mustSync`);
       } else if (m.type === 'vote-response' && m.granted && !m.preVote) {
-        const durable = this.prevHard.term === m.term && this.prevHard.vote === m.to;
-        if (!durable) {
-          assert(rd.hardState !== null && rd.hardState.term === m.term && rd.hardState.vote === m.to, () => `${this.id} grants a vote to ${m.to} in term ${m.term} that is not in this Ready's hard state`);
+        // The vote is durable, or superseded by a durable later term (we can never vote in
+        // that term again, so the grant cannot be contradicted after a crash).
+        const covers = (h: HardState | null): boolean => h !== null && (h.term > m.term || (h.term === m.term && h.vote === m.to));
+        if (!covers(this.prevHard)) {
+          assert(covers(rd.hardState), () => `${this.id} grants a vote to ${m.to} in term ${m.term} that is not in this Ready's hard state`);
           assert(rd.mustSync, () => `${this.id} grants a vote in a Ready without mustSync`);
         }
       }

@@ -218,7 +218,8 @@ export class Cluster {
       for (const m of now) this.deliver(m);
       this.process();
     }
-    throw new Error('deliverAll: the network did not go quiet');
+    const show = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? dec(v) : v));
+    throw new Error(`deliverAll: the network did not go quiet: ${show(this.queue.slice(0, 6))}; statuses ${show(this.ids.map((id) => this.raft(id).status()))}`);
   }
 
   /** Deliver one message (if its target is up and the link is not cut). */
