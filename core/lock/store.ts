@@ -46,7 +46,8 @@ export interface TxnStore<R, V, C> {
    * membership in find(criteria) changes only when a value inside one of them is added or removed.
    */
   criteriaRanges(criteria: C): readonly KeyRange<V>[];
-  view(intents: readonly Intent<R, V>[]): TxnReadView<R, V, C>;
+  /** The read view of a transaction, during the apply of the log entry `ctx`. */
+  view(intents: readonly Intent<R, V>[], ctx: ApplyContext): TxnReadView<R, V, C>;
   /**
    * Apply a committed transaction's intents, in order, as one atomic batch stamped with the
    * commit's log entry. Each intent was effective when staged (an add of an absent value, a

@@ -433,9 +433,9 @@ export class TransactionManager<R, V, C> {
       case 'get':
         return { type: 'values', values: this.view(t, op.record, op.key) };
       case 'select':
-        return { type: 'record', keys: this.store.view(t.intents).select(op.record) };
+        return { type: 'record', keys: this.store.view(t.intents, this.ctx!).select(op.record) };
       case 'find':
-        return { type: 'records', records: this.store.view(t.intents).find(op.criteria) };
+        return { type: 'records', records: this.store.view(t.intents, this.ctx!).find(op.criteria) };
       case 'add': {
         if (this.view(t, op.record, op.key).some((v) => this.store.sameValue(v, op.value))) return { type: 'changed', changed: false };
         t.intents = [...t.intents, { type: 'add', record: op.record, key: op.key, value: op.value }];
@@ -461,7 +461,7 @@ export class TransactionManager<R, V, C> {
 
   /** Values of (record, key) as the transaction sees them: committed, then its own intents. */
   private view(t: TxnRecord<R, V, C>, record: R, key: string): readonly V[] {
-    return this.store.view(t.intents).get(record, key);
+    return this.store.view(t.intents, this.ctx!).get(record, key);
   }
 
   // ---- bookkeeping ----
