@@ -67,6 +67,8 @@ export type TxnEvent<R, V> =
 export interface TxnOutput<R, V> {
   readonly reply: TxnReply<R, V>;
   readonly events: readonly TxnEvent<R, V>[];
+  /** Transactions whose intents reached the store during this command, in the order written. */
+  readonly applied: readonly TxnId[];
 }
 
 export type TxnStatus = 'active' | 'prepared';
@@ -129,6 +131,7 @@ export class TransactionManager<R, V, C> {
   private ctx: ApplyContext | undefined;
   private events: TxnEvent<R, V>[] = [];
   private resume: TxnId[] = [];
+  private applied: TxnId[] = [];
 
   constructor(
     private readonly store: TxnStore<R, V, C>,
@@ -149,16 +152,18 @@ export class TransactionManager<R, V, C> {
     this.nowMs = timestampMs(ctx.timestamp);
     this.events = [];
     this.resume = [];
+    this.applied = [];
     try {
       this.expire();
       let reply = this.dispatch(cmd);
       this.drain();
       if (reply.type === 'waiting') reply = this.foldOwnEvent(reply);
-      return { reply, events: this.events };
+      return { reply, events: this.events, applied: this.applied };
     } finally {
       this.ctx = undefined;
       this.events = [];
       this.resume = [];
+      this.applied = [];
     }
   }
 
@@ -316,8 +321,10 @@ export class TransactionManager<R, V, C> {
       this.release(t.id);
       this.drain();
       this.store.apply(t.intents, this.ctx!);
+      this.applied.push(t.id);
     } else {
       this.store.apply(t.intents, this.ctx!);
+      this.applied.push(t.id);
       this.release(t.id);
     }
     return { type: 'committed', txn: t.id, commitTs, results };

@@ -157,7 +157,7 @@ describe('a transaction', () => {
     expect(b.run({ type: 'prepare', txn: T2 }).reply).toEqual({ type: 'prepared', txn: T2 });
     expect(b.run({ type: 'ops', txn: T2, ops: [get(A)] }).reply).toMatchObject({ error: { code: 'txn-not-active' } });
     const w = b.run({ type: 'ops', txn: T1, ops: [get(A)] });
-    expect(w).toEqual({ reply: { type: 'waiting', txn: T1, blockers: [T2] }, events: [] });
+    expect(w).toEqual({ reply: { type: 'waiting', txn: T1, blockers: [T2] }, events: [], applied: [] });
     // Nor does a prepared transaction time out while its coordinator decides.
     expect(b.run({ type: 'tick' }, 5_000).events).toEqual([]);
     const c = b.run({ type: 'commit', txn: T2 });
