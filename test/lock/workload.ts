@@ -36,14 +36,14 @@ const bal = (r: Result | undefined): number => {
   if (r?.type !== 'values' || r.values.length !== 1 || r.values[0]!.type !== 'integer') {
     throw new Error(`a balance read must see exactly one integer, saw ${JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
   }
-  return r.values[0].value as number;
+  return r.values[0]!.value as number;
 };
 
 const recBal = (r: Result | undefined): number => {
   if (r?.type !== 'record') throw new Error('select expected');
   const vs = r.keys.find(([k]) => k === 'balance')?.[1] ?? [];
   if (vs.length !== 1 || vs[0]!.type !== 'integer') throw new Error(`a record must hold exactly one balance, saw ${vs.length}`);
-  return vs[0].value as number;
+  return vs[0]!.value as number;
 };
 
 const getBal = (i: number): Op => ({ type: 'get', record: ACCOUNTS[i]!, key: 'balance' });
