@@ -112,21 +112,29 @@ export class RaftLog {
 
   /**
    * Append `entries` (contiguous, first index <= lastIndex + 1), replacing any suffix they
-   * conflict with. Truncating committed entries is a safety bug and throws unless
-   * `allowTruncateCommitted` (the planted bug).
+   * conflict with. Truncating committed entries is a safety bug and throws.
    */
-  append(entries: readonly Entry[], allowTruncateCommitted = false): void {
+  append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0]!.index;
     assert(first > this.snapIndex, () => `append at ${first} into the snapshot (snapIndex ${this.snapIndex})`);
     assert(first <= this.lastIndex() + 1, () => `append at ${first} leaves a gap after ${this.lastIndex()}`);
     if (first <= this.lastIndex()) {
-      if (!allowTruncateCommitted) {
-        assert(first > this.committed, () => `truncating committed entries: append at ${first} with commit ${this.committed}`);
-      }
+      assert(first > this.committed, () => `truncating committed entries: append at ${first} with commit ${this.committed}`);
       this.ents.length = first - this.snapIndex - 1;
       if (this.stable >= first) this.stable = first - 1;
     }
+    for (const e of entries) this.ents.push(e);
+  }
+
+  /**
+   * Only for the planted bug truncate-committed: drop everything after `prevIndex` and append
+   * `entries`, with no regard for what was committed or applied.
+   */
+  replaceAfter(prevIndex: number, entries: readonly Entry[]): void {
+    assert(prevIndex >= this.snapIndex && prevIndex <= this.lastIndex(), () => `replaceAfter(${prevIndex}) outside the log`);
+    this.ents.length = prevIndex - this.snapIndex;
+    if (this.stable > prevIndex) this.stable = prevIndex;
     for (const e of entries) this.ents.push(e);
   }
 

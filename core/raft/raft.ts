@@ -243,12 +243,6 @@ export class Raft implements RaftGroup {
 
   /** A message from an older term. */
   private stepStale(m: Message): void {
-    if (m.type === 'append' && this.bugs.has('truncate-committed')) {
-      // Planted bug: a late or duplicated append from a deposed leader is applied as if
-      // current, conflict truncation included, even below our commit index.
-      this.handleAppend(m);
-      return;
-    }
     if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
       // A stale leader (e.g. healed from a partition) learns our term and steps down. Without
       // this, check-quorum/pre-vote could leave it unable to hear of the newer term.
@@ -405,20 +399,29 @@ export class Raft implements RaftGroup {
     }
     if (log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = m.prevIndex + m.entries.length;
-      const conflict = log.findConflict(m.entries);
-      if (conflict !== 0) {
-        if (conflict <= log.lastIndex()) this.retractAcksFrom(conflict);
-        const from = conflict - m.prevIndex - 1;
-        log.append(from === 0 ? m.entries : m.entries.slice(from), this.bugs.has('truncate-committed'));
+      if (this.bugs.has('truncate-committed') && lastNew < log.lastIndex()) {
+        // Planted bug (the Raft Students' Guide classic): the append's entries replace the
+        // whole suffix after prevIndex, even when they all match. A late or duplicated append
+        // from the current leader then drops later entries, committed ones included.
+        this.retractAcksFrom(lastNew + 1);
+        log.replaceAfter(m.prevIndex, m.entries);
+      } else {
+        const conflict = log.findConflict(m.entries);
+        if (conflict !== 0) {
+          if (conflict <= log.lastIndex()) this.retractAcksFrom(conflict);
+          const from = conflict - m.prevIndex - 1;
+          log.append(from === 0 ? m.entries : m.entries.slice(from));
+        }
       }
       // Only what this append proved to match may be committed: entries past lastNew may
       // belong to another leader's term.
-      if (m.term === this.term) log.commitTo(Math.min(m.commit, lastNew));
+      log.commitTo(Math.min(m.commit, lastNew));
       this.respondAppend(m.from, lastNew, false, 0, 0);
       return;
     }
     if (m.prevIndex < log.snapIndex) {
-      // Only under truncate-committed: we cannot check a compacted prefix, so claim our commit.
+      // Only under truncate-committed (no commit short-cut above): the prefix is compacted,
+      // hence committed and matching; claim our commit.
       this.respondAppend(m.from, log.committed, false, 0, 0);
       return;
     }
@@ -492,12 +495,13 @@ export class Raft implements RaftGroup {
     if (m.reject) {
       let probeHint: number = m.hintIndex;
       if (m.hintTerm > 0) probeHint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
-      if (this.bugs.size > 0 && pr.state === 'probe' && m.index === pr.next - 1 && m.index <= pr.match) {
+      if (this.bugs.size > 0 && m.index <= pr.match && (pr.state === 'replicate' || m.index === pr.next - 1)) {
         // With a planted bug (ack-before-durable, truncate-committed) a follower can lose
         // entries it acknowledged. Forget the false match so replication resumes and the loss
         // shows up as a safety violation rather than a livelock. (Without bugs such a
         // rejection is merely a stale answer and the probe below just repeats.)
         pr.match = Math.min(pr.match, probeHint);
+        if (pr.state === 'replicate') pr.becomeProbe();
       }
       if (pr.maybeDecrTo(m.index, probeHint)) {
         if (pr.state === 'replicate') pr.becomeProbe();
@@ -860,6 +864,11 @@ export class Raft implements RaftGroup {
   }
 
   compact(index: LogIndex, data: Uint8Array): Snapshot {
+    if (index > this.log.lastIndex() && this.bugs.size > 0) {
+      // A planted bug (truncate-committed) dropped applied entries; compact what is left so
+      // the driver's routine compaction does not crash the run before the checks see it.
+      index = this.log.lastIndex() as LogIndex;
+    }
     const term = this.log.termAt(index);
     if (term === null) throw new AssertionError(`compact(${index}): no entry at that index (first ${this.log.firstIndex()}, last ${this.log.lastIndex()})`);
     const snapshot: Snapshot = { meta: { index, term: term as Term, conf: this.conf }, data };

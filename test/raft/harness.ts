@@ -3,6 +3,7 @@
 // synced; a crash keeps only what was synced).
 import { Raft } from '../../core/raft/index.js';
 import type { Entry, HardState, Message, PersistedState, RaftConfig, ReadState, Ready, Snapshot } from '../../core/raft/index.js';
+export type { Message };
 import type { PlantedBug } from '../../core/bugs.js';
 import { nodeId, type LogIndex, type NodeId, type Random, type Term } from '../../core/types.js';
 
@@ -95,6 +96,8 @@ export interface NodeOptions {
   maxEntriesBytesPerMsg?: number;
   bugs?: readonly PlantedBug[];
   seed?: number;
+  /** What the node's disk holds before it starts (default: empty). */
+  persisted?: PersistedState;
 }
 
 export class TestNode {
@@ -108,7 +111,12 @@ export class TestNode {
   constructor(
     readonly id: NodeId,
     readonly config: RaftConfig,
+    initial?: PersistedState,
   ) {
+    if (initial !== undefined) {
+      this.disk.written = { hardState: initial.hardState, snapshot: initial.snapshot, entries: initial.entries.slice() };
+      this.disk.sync();
+    }
     this.raft = new Raft(config, this.disk.persisted());
   }
 
@@ -138,6 +146,10 @@ export class Cluster {
   /** index -> the entry first applied there by any node, for state machine safety. */
   readonly appliedAt = new Map<number, Applied>();
   violations: string[] = [];
+  /** Reads requested: context -> the highest commit index any node knew when it was asked. */
+  readonly readFloor = new Map<string, number>();
+  /** Reads answered: context -> read index. */
+  readonly readsServed = new Map<string, number>();
   sent = 0;
 
   constructor(n: number, opts: NodeOptions = {}, perNode: (i: number) => NodeOptions = () => ({})) {
@@ -157,7 +169,7 @@ export class Cluster {
         random: seeded((o.seed ?? 1) * 1000 + i),
         bugs: new Set(o.bugs ?? []),
       };
-      this.nodes.set(id, new TestNode(id, config));
+      this.nodes.set(id, new TestNode(id, config, o.persisted));
     });
   }
 
@@ -190,6 +202,11 @@ export class Cluster {
       }
       if (rd.snapshot !== null) n.applied = JSON.parse(dec(rd.snapshot.data)) as Applied[];
       for (const e of rd.committedEntries) {
+        // The persistence contract: only entries already durable locally are applied.
+        const synced = n.disk.synced;
+        const base = (synced.snapshot?.meta.index ?? 0) + 1;
+        const onDisk = synced.entries[e.index - base];
+        if (onDisk === undefined || onDisk.term !== e.term) this.violations.push(`${id} applied entry ${e.index} before it was durable`);
         const a: Applied = { index: e.index, term: e.term, data: dec(e.data) };
         n.applied.push(a);
         const seen = this.appliedAt.get(e.index);
@@ -198,7 +215,15 @@ export class Cluster {
           this.violations.push(`state machine safety: ${id} applied ${a.term}/${a.data} at ${a.index}, another node applied ${seen.term}/${seen.data}`);
         }
       }
-      n.readStates.push(...rd.readStates);
+      for (const rs of rd.readStates) {
+        n.readStates.push(rs);
+        this.readsServed.set(rs.context, rs.index);
+        const floor = this.readFloor.get(rs.context);
+        // Linearizability of reads: a read must see every write committed before it began.
+        if (floor !== undefined && rs.index < floor) {
+          this.violations.push(`stale read: ${id} answered read ${rs.context} at index ${rs.index}, but ${floor} was committed before it was asked`);
+        }
+      }
       if (rd.softState.role === 'leader') {
         const prev = this.leaders.get(n.raft.status().term);
         if (prev !== undefined && prev !== id) this.violations.push(`election safety: ${prev} and ${id} both led term ${n.raft.status().term}`);
@@ -212,9 +237,8 @@ export class Cluster {
   deliverAll(pred: (m: Message) => boolean = () => true, maxRounds = 1000): void {
     this.process();
     for (let round = 0; round < maxRounds; round++) {
-      const now = this.queue.filter(pred);
+      const now = this.take(pred);
       if (now.length === 0) return;
-      this.queue = this.queue.filter((m) => !pred(m));
       for (const m of now) this.deliver(m);
       this.process();
     }
@@ -229,10 +253,21 @@ export class Cluster {
     n.raft.step(m);
   }
 
+  /** Ask `id` for a linearizable read point, remembering what was committed at that moment. */
+  read(id: string, context: string): void {
+    let floor = 0;
+    for (const n of this.nodes.values()) floor = Math.max(floor, n.raft.status().commit);
+    this.readFloor.set(context, floor);
+    this.raft(id).readIndex(context);
+    this.process();
+  }
+
   /** Take the queued messages matching `pred` out of the network (to hold, reorder or drop). */
   take(pred: (m: Message) => boolean): Message[] {
-    const out = this.queue.filter(pred);
-    this.queue = this.queue.filter((m) => !pred(m));
+    const out: Message[] = [];
+    const keep: Message[] = [];
+    for (const m of this.queue) (pred(m) ? out : keep).push(m);
+    this.queue = keep;
     return out;
   }
 
@@ -355,4 +390,14 @@ export class Cluster {
       }
     }
   }
+}
+
+/** Entries with the given terms at indexes 1.. (data "i@t"), for building logs in stories. */
+export function logOfTerms(terms: readonly number[], from = 1): Entry[] {
+  return terms.map((t, k) => ({ term: t as Term, index: (from + k) as LogIndex, kind: 'normal' as const, data: enc(`${from + k}@${t}`) }));
+}
+
+/** A node's disk before it starts: a log of the given terms, a hard state. */
+export function persistedLog(terms: readonly number[], term: number, commit = 0, vote: string | null = null): PersistedState {
+  return { hardState: { term: term as Term, vote: vote as NodeId | null, commit: commit as LogIndex }, snapshot: null, entries: logOfTerms(terms) };
 }

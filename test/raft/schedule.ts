@@ -35,6 +35,7 @@ export interface ScheduleResult {
   readonly maxTerm: number;
   readonly maxCommit: number;
   readonly leaders: number;
+  readonly reads: number;
 }
 
 /** Runs a schedule, checking safety after every action; stops at the first violation. */
@@ -51,7 +52,7 @@ export function runSchedule(n: number, actions: readonly Action[], bugs: readonl
       maxTerm = Math.max(maxTerm, s.term);
       maxCommit = Math.max(maxCommit, s.commit);
     }
-    return { violations: c.violations, maxTerm, maxCommit, leaders: c.leaders.size };
+    return { violations: c.violations, maxTerm, maxCommit, leaders: c.leaders.size, reads: c.readsServed.size };
   };
   for (const a of actions) {
     const id = c.ids[('node' in a ? a.node : 0) % n]!;
@@ -79,10 +80,7 @@ export function runSchedule(n: number, actions: readonly Action[], bugs: readonl
         }
         break;
       case 'read':
-        if (c.node(id).up) {
-          c.raft(id).readIndex(`r${reads++}`);
-          c.process();
-        }
+        if (c.node(id).up) c.read(id, `r${reads++}`);
         break;
       case 'crash':
         if (c.node(id).up) {
