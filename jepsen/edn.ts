@@ -20,7 +20,13 @@ export interface EdnKeyword { readonly kind: 'keyword'; readonly name: string }
 export interface EdnSymbol { readonly kind: 'symbol'; readonly name: string }
 export interface EdnChar { readonly kind: 'char'; readonly char: string }
 /** Vectors and lists alike: a history does not care which. */
-export interface EdnList { readonly kind: 'list'; readonly items: readonly EdnValue[]; readonly line: number }
+export interface EdnList {
+  readonly kind: 'list';
+  readonly items: readonly EdnValue[];
+  readonly line: number;
+  /** The line each item starts on. */
+  readonly itemLines: readonly number[];
+}
 export interface EdnMap { readonly kind: 'map'; readonly entries: ReadonlyArray<readonly [EdnValue, EdnValue]>; readonly line: number }
 export interface EdnSet { readonly kind: 'set'; readonly items: readonly EdnValue[]; readonly line: number }
 export interface EdnTagged { readonly kind: 'tagged'; readonly tag: string; readonly value: EdnValue }
@@ -95,9 +101,10 @@ class Reader {
     const c = this.next();
     switch (c) {
       case '[':
-        return { kind: 'list', items: this.readUntil(']'), line };
-      case '(':
-        return { kind: 'list', items: this.readUntil(')'), line };
+      case '(': {
+        const itemLines: number[] = [];
+        return { kind: 'list', items: this.readUntil(c === '[' ? ']' : ')', itemLines), line, itemLines };
+      }
       case '{': {
         const items = this.readUntil('}');
         if (items.length % 2 !== 0) this.fail('a map needs an even number of forms');
@@ -120,7 +127,7 @@ class Reader {
     }
   }
 
-  private readUntil(close: string): EdnValue[] {
+  private readUntil(close: string, itemLines?: number[]): EdnValue[] {
     const items: EdnValue[] = [];
     for (;;) {
       this.skipSpace();
@@ -129,8 +136,12 @@ class Reader {
         this.next();
         return items;
       }
+      const line = this.line;
       const v = this.read();
-      if (v !== DISCARDED) items.push(v);
+      if (v !== DISCARDED) {
+        items.push(v);
+        itemLines?.push(line);
+      }
     }
   }
 

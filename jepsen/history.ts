@@ -110,7 +110,8 @@ export function parseEdn(text: string): HistoryEvent[] {
   let items: Array<{ readonly value: EdnValue; readonly line: number }> = forms;
   const only = forms[0];
   if (forms.length === 1 && only !== undefined && isList(only.value)) {
-    items = only.value.items.map((value) => ({ value, line: lineOf(value) ?? only.line }));
+    const lines = only.value.itemLines;
+    items = only.value.items.map((value, i) => ({ value, line: lines[i] ?? only.line }));
   }
   const events: HistoryEvent[] = [];
   for (const item of items) {
@@ -123,14 +124,6 @@ export function parseEdn(text: string): HistoryEvent[] {
 
 function isList(v: EdnValue): v is Extract<EdnValue, { kind: 'list' }> {
   return typeof v === 'object' && v !== null && v.kind === 'list';
-}
-
-function lineOf(v: EdnValue): number | undefined {
-  if (typeof v === 'object' && v !== null) {
-    if (v.kind === 'map' || v.kind === 'list' || v.kind === 'set') return v.line;
-    if (v.kind === 'tagged') return lineOf(v.value);
-  }
-  return undefined;
 }
 
 function ednName(v: EdnValue): string | null {

@@ -9,6 +9,7 @@
 import { opKeys } from './models.js';
 import { resultKey } from './prune.js';
 import type { Operation, Verdict } from './types.js';
+import { NULL_KEY } from './values.js';
 
 /** The value an operation needs the register to hold (ok read: what it saw; cas: expected). */
 export function neededKey(op: Operation): string | null {
@@ -89,6 +90,24 @@ export function shrinkCounterexample(failing: readonly Operation[], options: Shr
     budget -= Math.max(1, r.steps);
     return r.valid === false;
   };
+  // A counterexample where a read saw a value nobody in it wrote is sound but says nothing;
+  // so a value that had a producer keeps one.
+  const producedAtStart = new Set<string>();
+  for (const op of failing) {
+    const r = resultKey(op);
+    if (r !== null) producedAtStart.add(r);
+  }
+  const orphans = (cand: readonly Operation[]): boolean => {
+    const produced = new Set<string>();
+    for (const op of cand) {
+      const r = resultKey(op);
+      if (r !== null) produced.add(r);
+    }
+    return cand.some((op) => {
+      const need = neededKey(op);
+      return need !== null && need !== NULL_KEY && producedAtStart.has(need) && !produced.has(need);
+    });
+  };
   let chunk = Math.max(1, Math.ceil(current.length / 2));
   for (;;) {
     let removedAny = false;
@@ -96,7 +115,7 @@ export function shrinkCounterexample(failing: readonly Operation[], options: Shr
       if (outOfTime()) return { ops: current, minimal: false };
       const remove = new Set(current.slice(start, start + chunk).map((op) => op.id));
       const cand = soundRemoval(current, remove);
-      if (cand.length < current.length && stillBad(cand)) {
+      if (cand.length < current.length && !orphans(cand) && stillBad(cand)) {
         current = cand;
         removedAny = true;
       } else start += chunk;

@@ -134,18 +134,19 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Operation[
     return true;
   };
 
-  const successors = (state: S, op: Operation): readonly S[] => {
+  /** The states op may lead to; for info ops, the last choice may be "never happened". */
+  const successors = (state: S, op: Operation): { readonly states: readonly S[]; readonly skip: number } => {
     const out = model.step(state, op);
-    if (op.status !== 'info') return out;
-    // An info operation may never take effect: staying put is one more choice.
+    if (op.status !== 'info') return { states: out, skip: -1 };
     const h = model.hash(state);
-    return out.some((s) => model.hash(s) === h) ? out : [...out, state];
+    // Taking effect without changing the state is as good as never happening.
+    return out.some((x) => model.hash(x) === h) ? { states: out, skip: -1 } : { states: [...out, state], skip: out.length };
   };
 
   interface Frame {
     readonly op: number;
     readonly before: S;
-    readonly choices: readonly S[];
+    readonly choices: { readonly states: readonly S[]; readonly skip: number };
     choice: number;
   }
   const stack: Frame[] = [];
@@ -163,10 +164,10 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Operation[
   const bestPrefix = (): number[] => best.map((i) => (ops[i] as Operation).id);
 
   /** Tries choices from `from` of op i's successors; on success links it in and returns true. */
-  const tryChoices = (i: number, before: S, choices: readonly S[], from: number): boolean => {
+  const tryChoices = (i: number, before: S, choices: Frame['choices'], from: number): boolean => {
     flip(i);
-    for (let c = from; c < choices.length; c++) {
-      const s = choices[c] as S;
+    for (let c = from; c < choices.states.length; c++) {
+      const s = choices.states[c] as S;
       if (fresh(stateId(s))) {
         stack.push({ op: i, before, choices, choice: c });
         state = s;
@@ -181,7 +182,9 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Operation[
 
   for (;;) {
     if (next[HEAD] === NONE) {
-      return { valid: true, linearized: stack.map((f) => (ops[f.op] as Operation).id), steps };
+      // Info operations that never happened are left out of the order.
+      const order = stack.filter((f) => f.choice !== f.choices.skip).map((f) => (ops[f.op] as Operation).id);
+      return { valid: true, linearized: order, steps };
     }
     steps++;
     if (steps > maxSteps || ((steps & 1023) === 0 && Date.now() > deadline)) {

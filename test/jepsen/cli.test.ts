@@ -1,0 +1,120 @@
+// `conclave check` end to end: the compiled CLI, spawned, with its exit codes and outputs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonl } from './checker-helpers.js';
+
+const root = resolve(__dirname, '..', '..');
+const bin = join(root, 'bin', 'conclave');
+let dir = '';
+
+beforeAll(() => {
+  // Compile; other areas' type errors must not stop the emit (noEmitOnError is false).
+  try {
+    execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'ignore' });
+  } catch {
+    // reported below if the checker did not build
+  }
+  if (!existsSync(join(root, 'dist', 'jepsen', 'cli.js'))) throw new Error('dist/jepsen/cli.js was not built');
+  dir = mkdtempSync(join(tmpdir(), 'conclave-check-'));
+}, 120_000);
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, 'check', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('conclave check', () => {
+  it('exits 0 on a linearizable history', () => {
+    const p = file('ok.jsonl', jsonl([0, 'invoke', 'write', 1], [0, 'ok', 'write', 1], [1, 'invoke', 'read'], [1, 'ok', 'read', 1]));
+    const r = run('--model', 'register', p);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^linearizable: 2 operations/);
+  });
+
+  it('exits 1 with a counterexample in words, and as data with --json', () => {
+    const p = file(
+      'stale.jsonl',
+      jsonl(
+        [0, 'invoke', 'write', 1, 'k'],
+        [0, 'ok', 'write', 1, 'k'],
+        [1, 'invoke', 'write', 2, 'k'],
+        [1, 'ok', 'write', 2, 'k'],
+        [2, 'invoke', 'read', null, 'k'],
+        [2, 'ok', 'read', 1, 'k'],
+      ),
+    );
+    const words = run('--model', 'kv', p);
+    expect(words.code).toBe(1);
+    expect(words.stdout).toMatch(/not linearizable/);
+    expect(words.stdout).toMatch(/#1 process 0 wrote 1 to key "k"/);
+    expect(words.stdout).toMatch(/#3 process 2 read key "k" and saw 1/);
+    const asJson = run(p, '--json');
+    expect(asJson.code).toBe(1);
+    const o = JSON.parse(asJson.stdout) as Record<string, unknown>;
+    expect(o).toMatchObject({ valid: false, model: 'kv', ops: 3, key: 'k', counterexampleMinimal: true });
+    expect(typeof o['ms']).toBe('number');
+    expect((o['counterexample'] as unknown[]).map((x) => (x as { id: number }).id)).toEqual([0, 1, 2]);
+  });
+
+  it('exits 2 with a one-line message naming the line of bad input', () => {
+    const p = file('bad.jsonl', '{"process":0,"type":"invoke","f":"read"}\n{"process":0,"type":"ok","f":"read","value":1}\n{"process":0,"type":"ok","f":"read"}\n');
+    const r = run(p);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/line 3: ok read for process 0, which has no operation open/);
+    expect(run(join(dir, 'missing.jsonl')).code).toBe(2);
+    expect(run('--model', 'nope', p).code).toBe(2);
+    expect(run('--bogus').code).toBe(2);
+    expect(run().code).toBe(2);
+  });
+
+  it('exits 4 and prints unknown when out of time', () => {
+    // 40 concurrent info cas over 3 values and an impossible read: a huge search space.
+    const steps: Array<Parameters<typeof jsonl>[number]> = [];
+    for (let p = 0; p < 40; p++) steps.push([p, 'invoke', 'cas', [p % 3, (p + 1) % 3]]);
+    for (let p = 0; p < 40; p++) steps.push([p, 'info', 'cas', [p % 3, (p + 1) % 3]]);
+    for (let p = 0; p < 30; p++) steps.push([100 + p, 'invoke', 'read'], [100 + p, 'ok', 'read', p % 3]);
+    steps.push([200, 'invoke', 'read'], [200, 'ok', 'read', 3]);
+    const p = file('hard.jsonl', jsonl(...steps));
+    const r = run('--model', 'cas-register', '--timeout-ms', '1', p);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/^unknown/);
+    const j = run('--model', 'cas-register', '--timeout-ms', '1', '--json', p);
+    expect(j.code).toBe(4);
+    expect(JSON.parse(j.stdout)).toMatchObject({ valid: 'unknown' });
+  });
+
+  it('reads EDN, detected from the file name, and checks keys in worker threads', () => {
+    const p = file(
+      'history.edn',
+      `{:process 0, :type :invoke, :f :write, :value [:a 1]}
+{:process :nemesis, :type :info, :f :start, :value nil}
+{:process 1, :type :invoke, :f :write, :value [:b 2]}
+{:process 0, :type :ok, :f :write, :value [:a 1]}
+{:process 1, :type :ok, :f :write, :value [:b 2]}
+{:process 0, :type :invoke, :f :read, :value [:a nil]}
+{:process 0, :type :ok, :f :read, :value [:a 1]}
+{:process 1, :type :invoke, :f :read, :value [:b nil]}
+{:process 1, :type :ok, :f :read, :value [:b 2]}
+`,
+    );
+    const r = run(p, '--jobs', '2', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, model: 'kv', ops: 4, keys: 2 });
+  });
+
+  it('prints its usage with --help', () => {
+    const r = run('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: conclave check/);
+  });
+});
