@@ -146,6 +146,8 @@ export class Cluster {
   /** index -> the entry first applied there by any node, for state machine safety. */
   readonly appliedAt = new Map<number, Applied>();
   violations: string[] = [];
+  /** Called with every Ready before the driver acts on it (for contract checks). */
+  onReady: ((id: NodeId, rd: Ready) => void) | null = null;
   /** Reads requested: context -> the highest commit index any node knew when it was asked. */
   readonly readFloor = new Map<string, number>();
   /** Reads answered: context -> read index. */
@@ -193,6 +195,7 @@ export class Cluster {
     if (!n.up) return;
     while (n.raft.hasReady()) {
       const rd = n.raft.ready();
+      this.onReady?.(id, rd);
       n.readies.push(rd);
       if (n.readies.length > 50) n.readies.shift();
       n.disk.persist(rd);

@@ -109,7 +109,10 @@ export function runSchedule(n: number, actions: readonly Action[], bugs: readonl
     for (const x of c.ids) {
       const node = c.node(x);
       if (!node.up) continue;
-      const commit = node.raft.status().commit;
+      const st = node.raft.status();
+      const commit = st.commit;
+      // A node holds every entry it has committed (a prefix of its log, or its snapshot).
+      if (commit > st.lastIndex) c.violations.push(`${x} has commit ${commit} beyond its last index ${st.lastIndex}`);
       const prev = commits.get(x) ?? 0;
       // Within one incarnation the commit index never goes back.
       if (commit < prev) c.violations.push(`commit of ${x} went back from ${prev} to ${commit}`);
