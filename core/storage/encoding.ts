@@ -18,8 +18,9 @@
 // A JavaScript number that is a safe integer (and not -0) is an integer element; every other
 // number (fractions, -0, NaN, ±Infinity, integers beyond 2^53) is a double. Wrap a number in
 // `Float64` to force the double encoding. A bigint is an integer. Decoding gives integers back
-// as numbers when they are safe integers, else as bigints, and doubles as numbers; so
-// encodeKey(decodeKey(b)) === b for every b that encodeKey produced.
+// as numbers when they are safe integers, else as bigints; doubles come back as numbers, except
+// a double whose value is a safe integer (e.g. Float64(3)), which comes back as a Float64 so
+// that it keeps its type. Hence encodeKey(decodeKey(b)) equals b for every b encodeKey made.
 import type { Bytes, RangeOptions } from './port.js';
 
 // ---- shared byte helpers ---------------------------------------------------------------------
@@ -166,8 +167,8 @@ export class Float64 {
 
 export type TupleElement = null | boolean | number | bigint | string | Uint8Array | Float64 | Tuple;
 export type Tuple = readonly TupleElement[];
-/** What decodeKey returns: no Float64 wrappers (doubles come back as numbers). */
-export type DecodedElement = null | boolean | number | bigint | string | Uint8Array | DecodedElement[];
+/** What decodeKey returns (a Float64 only for an integral double, see above). */
+export type DecodedElement = null | boolean | number | bigint | string | Uint8Array | Float64 | DecodedElement[];
 
 /** Type codes, chosen (as in FoundationDB) so their order is the order of the types. */
 const T_NULL = 0x00;
@@ -364,7 +365,8 @@ function readElement(r: Reader, nested: boolean, depth: number): DecodedElement 
     r.pos += 8;
     if (d[0]! & 0x80) d[0] = d[0]! ^ 0x80;
     else for (let i = 0; i < 8; i++) d[i] = d[i]! ^ 0xff;
-    return new DataView(d.buffer).getFloat64(0);
+    const x = new DataView(d.buffer).getFloat64(0);
+    return Number.isSafeInteger(x) && !Object.is(x, -0) ? new Float64(x) : x;
   }
   if (code === T_FALSE) return false;
   if (code === T_TRUE) return true;
