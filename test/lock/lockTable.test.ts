@@ -162,6 +162,18 @@ describe('wound-wait and grant order', () => {
     expect(t.releaseAll(mid.id).map((g) => g.txn)).toEqual([young.id]);
   });
 
+  it('a grant never jumps an older conflicting waiter, even when the younger one could share with the holders', () => {
+    const t = new LockTable(cmp);
+    const other = T('other', 50);
+    acq(t, old, tokenS('1', 'k'));
+    acq(t, other, tokenX('2', 'z'));
+    expect(acq(t, mid, tokenX('1', 'k')).outcome).toBe('waiting');
+    expect(acq(t, young, tokenS('1', 'k')).outcome).toBe('waiting');
+    // An unrelated release runs the grant scan: young still may not pass mid.
+    expect(t.releaseAll(other.id)).toEqual([]);
+    expect(t.waiting().map((w) => w.txn)).toEqual([mid.id, young.id]);
+  });
+
   it('an older transaction that must wait is queued ahead of younger waiters', () => {
     const t = new LockTable(cmp);
     acq(t, old, tokenX('1', 'k'));
@@ -245,7 +257,10 @@ describe('lock table invariants under random requests', () => {
           const q = t.waiting();
           for (let i = 1; i < q.length; i++) expect(comparePriority(q[i - 1]!.priority, q[i]!.priority)).toBeLessThan(0);
           for (const w of q) {
-            // Still waiting means really blocked, and only by older holders (younger ones were wounded).
+            // With every holder woundable, nothing younger may hold a lock an older waiter wants:
+            // it was wounded when the waiter asked, and no grant may jump the queue since.
+            for (const h of held) if (h.txn !== w.txn && conflicts(h, w, cmp)) expect(isOlder(h.priority, w.priority)).toBe(true);
+            // Still waiting means really blocked.
             const blockers = t.conflictingHolders(w.txn, w);
             const olderWaiter = q.some((o) => o !== w && isOlder(o.priority, w.priority) && conflicts(o, w, cmp));
             expect(blockers.length > 0 || olderWaiter).toBe(true);

@@ -12,6 +12,7 @@ import type { Timestamp } from '../../core/storage/types.js';
 import type { OpResult, TxnOp } from '../../core/lock/transactions.js';
 import { txnId, type TxnId } from '../../core/lock/types.js';
 import type { Bugs } from '../../core/bugs.js';
+import { encodeTxnState } from '../../core/lock/snapshot.js';
 import { Bench, type Cmd, type Out } from './bench.js';
 
 export type Op = TxnOp<RecordId, Value, Criteria>;
@@ -131,7 +132,10 @@ export interface Step {
 export interface RunSpec {
   readonly clients: readonly (readonly Program[])[];
   readonly schedule: readonly Step[];
-  /** Swap in a replica restored from a snapshot after this many steps (none if undefined). */
+  /**
+   * Swap in a replica restored from a snapshot at the first step from this one on where some
+   * transaction waits for a lock (the richest state to lose); none if undefined.
+   */
   readonly restoreAt?: number;
   readonly bugs?: Bugs;
   readonly maxWaitMs?: number;
@@ -152,6 +156,8 @@ export interface RunOutcome {
   /** Every command and output, for determinism checks. */
   readonly trace: string[];
   readonly bench: Bench;
+  /** What was in flight when the run switched to a restored replica. */
+  readonly restored?: { readonly open: number; readonly held: number; readonly waiting: number; readonly intents: number };
 }
 
 interface ClientState {
@@ -291,8 +297,22 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     return true;
   };
 
+  let restored: RunOutcome['restored'];
   const restoreIfDue = (): void => {
-    if (spec.restoreAt !== undefined && steps === spec.restoreAt) bench = bench.restoreCopy();
+    const m = bench.mgr;
+    if (spec.restoreAt === undefined || steps < spec.restoreAt || restored !== undefined || m.lockTable().waiting().length === 0) return;
+    restored = {
+      open: m.open().length,
+      held: m.lockTable().heldCount(),
+      waiting: m.lockTable().waiting().length,
+      intents: m.open().reduce((s, t) => s + t.intents.length, 0),
+    };
+    const copy = bench.restoreCopy();
+    // The encoding sorts object keys, so equal bytes mean equal states.
+    const a = encodeTxnState(copy.mgr.image());
+    const b = encodeTxnState(m.image());
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) throw new Error('restored transaction state differs from the snapshot');
+    bench = copy;
   };
 
   for (const s of spec.schedule) {
@@ -319,7 +339,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     const vs = bench.records.select('balance', r);
     return vs.reduce((s, v) => s + (v.value as number), 0);
   });
-  return { committed, aborts, waits, steps, finalBalances, trace, bench };
+  return { committed, aborts, waits, steps, finalBalances, trace, bench, ...(restored === undefined ? {} : { restored }) };
 }
 
 /**
