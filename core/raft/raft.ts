@@ -100,7 +100,15 @@ export class Raft implements RaftGroup {
       }
       commit = lastPersisted;
     }
+    if (config.applied !== undefined) {
+      // Applied entries were committed, even if the (unsynced) hard state lags behind them.
+      if (config.applied > lastPersisted) {
+        throw new AssertionError(`RaftConfig.applied ${config.applied} is beyond the persisted log (last index ${lastPersisted})`);
+      }
+      commit = Math.max(commit, config.applied);
+    }
     this.log = new RaftLog(persisted.snapshot, persisted.entries, commit);
+    if (config.applied !== undefined) this.log.appliedTo(config.applied);
     this.term = hs.term;
     this.vote = this.bugs.has('forget-vote-on-restart') ? null : hs.vote;
     this.prevHard = hs;

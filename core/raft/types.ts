@@ -149,6 +149,12 @@ export interface RaftConfig {
   readonly maxEntriesBytesPerMsg: number;
   readonly random: Random;
   readonly bugs?: Bugs;
+  /**
+   * (Added.) The index the driver's state machine has already applied, when it keeps its own
+   * durable state (e.g. LMDB) rather than rebuilding from the snapshot. committedEntries then
+   * start after it. Default: the snapshot index (the state machine restarts from the snapshot).
+   */
+  readonly applied?: LogIndex;
 }
 
 export type ProposeResult =

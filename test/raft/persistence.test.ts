@@ -70,6 +70,19 @@ describe('the persistence contract', () => {
     r.advance(rd);
   });
 
+  it('a driver whose state machine is durable says how far it applied; nothing before is re-applied', () => {
+    const persisted = persistedLog([1, 1, 1, 1], 1, 2);
+    const r = new Raft(config({ applied: 3 as LogIndex }), persisted);
+    // Applied entries were committed even though the hard state (commit 2) lagged.
+    expect(r.status()).toMatchObject({ commit: 3, applied: 3 });
+    expect(r.hasReady()).toBe(true); // the commit moved: a hard state to persist
+    const rd = r.ready();
+    expect(rd.committedEntries).toEqual([]);
+    expect(rd.hardState).toEqual({ term: 1, vote: null, commit: 3 });
+    r.advance(rd);
+    expect(() => new Raft(config({ applied: 9 as LogIndex }), persisted)).toThrow(/beyond the persisted log/);
+  });
+
   it('the Ready loop is one Ready at a time, and misuse fails loudly', () => {
     const r = new Raft(config(), EMPTY_PERSISTED_STATE);
     for (let i = 0; i < 25; i++) r.tick();
