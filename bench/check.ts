@@ -8,6 +8,7 @@ import { checkHistory, checkHistoryParallel } from '../jepsen/check.js';
 import type { CheckResult, Verdict } from '../jepsen/types.js';
 import { generateHistory } from '../jepsen/generate/history.js';
 import { manyKeysCase, singleKeyCase, type HardCase } from '../jepsen/generate/hard.js';
+import { plantStaleRead } from '../jepsen/generate/stale.js';
 
 interface Row {
   readonly name: string;
@@ -106,6 +107,23 @@ function cases(quick: boolean): Case[] {
         out.push({ name, targetMs: 10_000, build: () => ({ ...singleKeyCase({ processes, ops, infoRate: info, stale, seed, cas: 0.2 }), name }) });
       }
     }
+  }
+  // Small but hard: one register, few processes, repeated values (1..5) and 25% info. Found
+  // by the property tests (test/jepsen/generated.test.ts): equal values do not tell the open
+  // info writes apart, so proving the stale read takes the search a long time.
+  for (const stale of [false, true]) {
+    const name = `1 key, 3 procs, 113 ops, 25% info, repeated values, ${stale ? 'stale late' : 'linearizable'}`;
+    out.push({
+      name,
+      targetMs: 1000,
+      build: () => {
+        const history = generateHistory({ seed: 1153977273, ops: 113, processes: 3, register: true, mix: { read: 0.5, write: 0.4, delete: 0.1 }, infoRate: 0.25, values: 5 });
+        if (!stale) return { name, model: 'register', expected: true, history };
+        const planted = plantStaleRead(history, { position: 'late' });
+        if (planted === null) throw new Error(`${name}: no read could be made stale`);
+        return { name, model: 'register', expected: false, history: planted };
+      },
+    });
   }
   const bigOps = quick ? 10_000 : 50_000;
   for (const skew of ['uniform', 'zipf'] as const) {
