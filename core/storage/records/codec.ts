@@ -125,6 +125,10 @@ export class ByteWriter {
   get length(): number {
     return this.len;
   }
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
   finish(): Bytes {
     return this.buf.slice(0, this.len);
   }

@@ -31,8 +31,11 @@ export type Action = 'ADD' | 'REMOVE';
 const ACTION_ADD = 1;
 const ACTION_REMOVE = 2;
 
+// One scratch writer for every key built here (finish() copies out), to spare the allocator:
+// building a key never re-enters another key builder.
+const scratch = new ByteWriter(256);
 function w(table: number): ByteWriter {
-  return new ByteWriter(48).byte(NAMESPACE).byte(table);
+  return scratch.reset().byte(NAMESPACE).byte(table);
 }
 
 export function tablePrefix(table: number): Bytes {

@@ -2,7 +2,7 @@
 // (current-state tables) or at a past timestamp T (history tables, answered per group with two
 // seeks — never a replay of the whole log). A RecordReader can sit on the port itself or on a
 // staged batch, so a transaction reads its own writes.
-import { compareBytes, type Bytes } from '../port.js';
+import { compareBytes, type Bytes, type KeyValue } from '../port.js';
 import type { Timestamp } from '../types.js';
 import { ByteReader, classTag, comparisonPrefix, concat } from './codec.js';
 import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './criteria.js';
@@ -119,21 +119,39 @@ export class RecordReader {
 
   /**
    * For each group of history rows under [start, end) — rows sharing all but their trailing
-   * 8-byte version — the last row with version <= v. Two seeks per group.
+   * 8-byte version — the last row with version <= v. Short groups are read in one forward scan;
+   * a group longer than GROUP_SCAN_MAX rows is answered by one reverse seek and skipped, so a
+   * key with thousands of revisions of one value costs a few seeks, not a replay.
    */
-  protected *latestPerGroup(start: Bytes, end: Bytes, v: number): Iterable<{ group: Bytes; key: Bytes; action: Action; timestamp: Timestamp }> {
-    const upperSuffix = encodeUint(v + 1);
+  protected *latestPerGroup(start: Bytes, end: Bytes, v: number): Iterable<GroupRow> {
     let cursor = start;
     for (;;) {
-      let first: Bytes | undefined;
-      for (const e of this.kv.range({ start: cursor, end, limit: 1 })) first = e.key;
-      if (first === undefined) return;
-      const group = first.subarray(0, first.length - 8);
-      for (const e of this.kv.range({ start: group, end: concat(group, upperSuffix), reverse: true, limit: 1 })) {
-        const p = decodeRevisionPayload(e.value);
-        yield { group, key: e.key, action: p.action, timestamp: p.timestamp };
+      let group: Bytes | undefined;
+      let best: KeyValue | undefined;
+      let steps = 0;
+      let jump: Bytes | undefined;
+      for (const e of this.kv.range({ start: cursor, end })) {
+        const gLen = e.key.length - 8;
+        if (group === undefined || !isGroupOf(e.key, group)) {
+          if (best !== undefined) yield groupRow(group!, best);
+          group = e.key.subarray(0, gLen);
+          best = undefined;
+          steps = 0;
+        }
+        if (++steps > GROUP_SCAN_MAX) {
+          jump = group;
+          break;
+        }
+        if (uintAt(e.key, gLen) <= v) best = e;
       }
-      cursor = endOf(group);
+      if (jump === undefined) {
+        if (best !== undefined) yield groupRow(group!, best);
+        return;
+      }
+      for (const e of this.kv.range({ start: jump, end: concat(jump, encodeUint(v + 1)), reverse: true, limit: 1 })) {
+        yield groupRow(jump, e);
+      }
+      cursor = endOf(jump);
     }
   }
 
@@ -618,6 +636,33 @@ function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
     case 'between':
       return undefined;
   }
+}
+
+/** Rows of one history group read linearly before switching to a seek. */
+export const GROUP_SCAN_MAX = 16;
+
+interface GroupRow {
+  readonly group: Bytes;
+  readonly key: Bytes;
+  readonly action: Action;
+  readonly timestamp: Timestamp;
+}
+
+function groupRow(group: Bytes, e: KeyValue): GroupRow {
+  const p = decodeRevisionPayload(e.value);
+  return { group, key: e.key, action: p.action, timestamp: p.timestamp };
+}
+
+function isGroupOf(key: Bytes, group: Bytes): boolean {
+  if (key.length - 8 !== group.length) return false;
+  for (let i = group.length - 1; i >= 0; i--) if (key[i] !== group[i]) return false;
+  return true;
+}
+
+function uintAt(b: Bytes, o: number): number {
+  const hi = ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+  const lo = ((b[o + 4]! << 24) >>> 0) + (b[o + 5]! << 16) + (b[o + 6]! << 8) + b[o + 7]!;
+  return hi * 0x100000000 + lo;
 }
 
 function pushTo<T>(m: Map<string, T[]>, k: string, v: T): void {
