@@ -219,7 +219,7 @@ function modelApply(m: Model, ops: readonly RecordWrite[], ts: number): { ok: bo
 // ---- generators -------------------------------------------------------------------------------
 
 const KEYS = ['a', 'b', 'name', 'friend'];
-const recordArb = fc.constantFrom(1n, 2n, 3n, 4n, 5n, 6n);
+const recordArb: fc.Arbitrary<RecordId> = fc.constantFrom<RecordId>(1n, 2n, 3n, 4n, 5n, 6n);
 const keyArb = fc.constantFrom(...KEYS);
 const STRINGS = ['', 'x', 'xy', 'Xyz', 'abc', 'abcd', 'bca', 'zz', 'é', 'e\u{1F600}', 'hello world', 'Hello'];
 const valueArb: fc.Arbitrary<Value> = fc.oneof(

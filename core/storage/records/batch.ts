@@ -1,5 +1,6 @@
 // Applying writes: a Batch stages every table row of every revision in a StagedKV, numbering
 // versions and stamping the ApplyContext's timestamp, and hands the port one atomic write.
+import type { RecordChangeEvent } from '../changes.js';
 import type { OrderedKV } from '../port.js';
 import type { ApplyContext, Timestamp } from '../types.js';
 import { fail } from './errors.js';
@@ -29,17 +30,8 @@ import { StagedKV } from './staged.js';
 import { checkKey, checkValue, recordId, RECORD_ID_MAX, sameValue, showValue, type RecordId, type Value } from './values.js';
 import type { RecordWrite, WriteResult } from './writes.js';
 
-/** One applied revision, as announced on the change feed. */
-export interface RecordRevisionEvent {
-  readonly kind: 'record';
-  readonly record: RecordId;
-  readonly key: string;
-  readonly action: Action;
-  readonly value: Value;
-  readonly version: number;
-  readonly logIndex: number;
-  readonly timestamp: Timestamp;
-}
+/** One applied revision, as announced on the shared change feed (../changes.ts). */
+export type RecordRevisionEvent = RecordChangeEvent<Value>;
 
 export interface BatchOptions {
   /**

@@ -1,5 +1,6 @@
 // The record store: all reads of RecordReader over the port, plus writes that take the
 // ApplyContext of the log entry being applied and go to the port as one atomic batch.
+import type { ChangeSink } from '../changes.js';
 import type { OrderedKV } from '../port.js';
 import type { ApplyContext } from '../types.js';
 import { Batch, type BatchOptions, type RecordRevisionEvent } from './batch.js';
@@ -10,7 +11,9 @@ import type { RecordWrite, WriteResult } from './writes.js';
 import type { Timestamp } from '../types.js';
 
 export interface RecordStoreOptions extends BatchOptions {
-  /** Told of every revision applied, in version order, after the batch is on the port. */
+  /** The shared change feed: every revision applied is emitted, in version order, after the batch is on the port. */
+  readonly changes?: ChangeSink<Value>;
+  /** A plain callback with the same events (tests, simple consumers). */
   readonly onRevision?: (event: RecordRevisionEvent) => void;
 }
 
@@ -46,8 +49,11 @@ export class RecordStore extends RecordReader {
         if (committed) throw new Error('record batch committed twice');
         committed = true;
         const events = batch.commit();
-        const sink = this.options.onRevision;
-        if (sink !== undefined) for (const e of events) sink(e);
+        const { changes, onRevision } = this.options;
+        for (const e of events) {
+          changes?.emit(e);
+          onRevision?.(e);
+        }
         return events;
       },
     };
