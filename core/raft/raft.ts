@@ -105,6 +105,11 @@ export class Raft implements RaftGroup {
       if (config.applied > lastPersisted) {
         throw new AssertionError(`RaftConfig.applied ${config.applied} is beyond the persisted log (last index ${lastPersisted})`);
       }
+      const snapIndex = persisted.snapshot?.meta.index ?? 0;
+      if (config.applied < snapIndex) {
+        // The entries in between are gone: the state machine must install the snapshot first.
+        throw new AssertionError(`RaftConfig.applied ${config.applied} is below the persisted snapshot index ${snapIndex}`);
+      }
       commit = Math.max(commit, config.applied);
     }
     this.log = new RaftLog(persisted.snapshot, persisted.entries, commit);

@@ -1,6 +1,6 @@
 // Random fault schedules over a small cluster, shared by the property tests.
 import fc from 'fast-check';
-import { Cluster, enc } from './harness.js';
+import { Cluster, enc, type NodeOptions } from './harness.js';
 import type { PlantedBug } from '../../core/bugs.js';
 import type { LogIndex } from '../../core/types.js';
 
@@ -39,8 +39,8 @@ export interface ScheduleResult {
 }
 
 /** Runs a schedule, checking safety after every action; stops at the first violation. */
-export function runSchedule(n: number, actions: readonly Action[], bugs: readonly PlantedBug[] = [], seed = 1): ScheduleResult {
-  const c = new Cluster(n, { electionTicks: 5, heartbeatTicks: 1, maxEntriesBytesPerMsg: 200, maxInflightMsgs: 4, bugs, seed });
+export function runSchedule(n: number, actions: readonly Action[], bugs: readonly PlantedBug[] = [], seed = 1, opts: NodeOptions = {}): ScheduleResult {
+  const c = new Cluster(n, { electionTicks: 5, heartbeatTicks: 1, maxEntriesBytesPerMsg: 200, maxInflightMsgs: 4, bugs, seed, ...opts });
   let proposals = 0;
   let reads = 0;
   const commits = new Map<string, number>();
