@@ -263,17 +263,19 @@ export class TransactionManager<R, V, C> {
 
   private commit(t: Mutable<TxnRecord<R, V, C>>, results: readonly OpResult<R, V>[]): TxnReply<R, V> {
     const commitTs = this.ctx!.timestamp;
-    this.txns.delete(t.id);
-    this.remember({ id: t.id, outcome: 'committed', commitTs });
     if (this.options.bugs.has('lock-release-early')) {
       // PLANTED BUG: locks go (and waiters run) before the intents are written.
+      this.finish(t.id, { id: t.id, outcome: 'committed', commitTs });
       this.release(t.id);
       this.drain();
       this.store.apply(t.intents, this.ctx!);
       this.applied.push(t.id);
     } else {
+      // The store first: if it refuses (a broken invariant, e.g. time going backwards), the
+      // transaction is untouched and the error surfaces as a crash, not as a half commit.
       this.store.apply(t.intents, this.ctx!);
       this.applied.push(t.id);
+      this.finish(t.id, { id: t.id, outcome: 'committed', commitTs });
       this.release(t.id);
     }
     return { type: 'committed', txn: t.id, commitTs, results };
@@ -283,8 +285,7 @@ export class TransactionManager<R, V, C> {
   private abort(id: TxnId, reason: AbortReason, announce: boolean): void {
     const t = this.txns.get(id);
     assert(t !== undefined, `abort of unknown transaction ${id}`);
-    this.txns.delete(id);
-    this.remember({ id, outcome: 'aborted', reason });
+    this.finish(id, { id, outcome: 'aborted', reason });
     this.release(id);
     if (announce) this.events.push({ type: 'aborted', txn: id, error: conflictError(id, reason) });
   }
@@ -469,7 +470,9 @@ export class TransactionManager<R, V, C> {
     return undefined;
   }
 
-  private remember(f: FinishedTxn): void {
+  /** Close an open transaction: forget its record, remember its outcome. */
+  private finish(id: TxnId, f: FinishedTxn): void {
+    this.txns.delete(id);
     this.finished.set(f.id, f);
     while (this.finished.size > this.options.finishedRetain) {
       const oldest = this.finished.keys().next();

@@ -181,6 +181,27 @@ describe('a transaction', () => {
     expect(b.run({ type: 'commit', txn: T1 }).events.map((e) => e.type)).toEqual(['completed']);
   });
 
+  it('a commit the store refuses (time going backwards) changes nothing and crashes loudly', () => {
+    const b = new Bench();
+    b.seed('balance', [[A, 100]]);
+    b.run({ type: 'begin', txn: T1 });
+    values(b.run({ type: 'ops', txn: T1, ops: [set(A, 1)] }));
+    const stale = b.next();
+    b.seed('other', [[B, 1]]); // a later entry reaches the store first
+    expect(() => b.mgr.apply({ type: 'commit', txn: T1 }, stale)).toThrow(/before the last applied timestamp/);
+    expect(b.mgr.get(T1)?.intents).toHaveLength(2);
+    expect(b.mgr.lockTable().locksOf(T1).length).toBeGreaterThan(0);
+    expect(b.run({ type: 'commit', txn: T1 }).reply.type).toBe('committed');
+    expect(b.records.select('balance', A)).toEqual([integer(1)]);
+  });
+
+  it('finished transactions are remembered up to a bound, then forgotten oldest first', () => {
+    const b = new Bench({ finishedRetain: 2 });
+    for (const id of ['a', 'b', 'c']) b.run({ type: 'atomic', txn: txnId(id), ops: [get(A)] });
+    expect(b.run({ type: 'commit', txn: txnId('c') }).reply.type).toBe('committed');
+    expect(b.run({ type: 'commit', txn: txnId('a') }).reply).toMatchObject({ error: { code: 'txn-unknown' } });
+  });
+
   it('bad requests are refused with clear, non-retryable errors', () => {
     const b = new Bench();
     expect(b.run({ type: 'ops', txn: T1, ops: [get(A)] }).reply).toMatchObject({ error: { code: 'txn-unknown', retryable: false } });
