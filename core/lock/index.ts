@@ -13,3 +13,4 @@ export type { TxnRecord, TxnStatus, PendingOps, FinishedTxn, TxnOptions, TxnStat
 export type { Intent, TxnReadView, KeyRange, TxnStore } from './store.js';
 export { RecordTxnStore, compareValuesForLocks, criteriaRanges } from './recordStore.js';
 export { encodeTxnState, decodeTxnState } from './snapshot.js';
+export { encodeTxnCommand, decodeTxnCommand } from './codec.js';
