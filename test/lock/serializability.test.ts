@@ -7,7 +7,7 @@ import { ACCOUNTS, checkSerializable, runWorkload, type Program, type RunSpec, t
 
 const n = ACCOUNTS.length;
 const programArb: fc.Arbitrary<Program> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ from: fc.nat(n - 1), d: fc.integer({ min: 1, max: n - 1 }), amount: fc.integer({ min: 1, max: 60 }) }).map(({ from, d, amount }): Program => ({ kind: 'transfer', from, to: (from + d) % n, amount })) },
+  { weight: 5, arbitrary: fc.record({ from: fc.nat(n - 1), d: fc.integer({ min: 1, max: n - 1 }), amount: fc.integer({ min: 1, max: 60 }), twoPhase: fc.boolean() }).map(({ from, d, amount, twoPhase }): Program => ({ kind: 'transfer', from, to: (from + d) % n, amount, twoPhase })) },
   { weight: 2, arbitrary: fc.shuffledSubarray([0, 1, 2, 3], { minLength: n, maxLength: n }).map((order): Program => ({ kind: 'audit', order })) },
   { weight: 1, arbitrary: fc.constant<Program>({ kind: 'atomic-audit' }) },
   { weight: 1, arbitrary: fc.integer({ min: 50, max: 150 }).map((threshold): Program => ({ kind: 'rich', threshold })) },
@@ -35,12 +35,14 @@ describe('serializability', () => {
     let committed = 0;
     let aborts = 0;
     let waits = 0;
+    let prepares = 0;
     fc.assert(
       fc.property(specArb(), (spec) => {
         const outcome = runWorkload(spec);
         committed += outcome.committed.length;
         aborts += outcome.aborts;
         waits += outcome.waits;
+        prepares += outcome.prepares;
         expect(checkSerializable(outcome)).toBeUndefined();
         expect(outcome.committed.length).toBe(spec.clients.flat().length);
       }),
@@ -50,6 +52,7 @@ describe('serializability', () => {
     expect(waits).toBeGreaterThan(100);
     expect(aborts).toBeGreaterThan(50);
     expect(committed).toBeGreaterThan(500);
+    expect(prepares).toBeGreaterThan(100);
   });
 
   it("finds a counterexample when 'lock-release-early' is planted, by the invariants and by the replay alone", () => {

@@ -23,7 +23,8 @@ export const OPENING = 100;
 export const TOTAL = OPENING * ACCOUNTS.length;
 
 export type Program =
-  | { readonly kind: 'transfer'; readonly from: number; readonly to: number; readonly amount: number }
+  /** twoPhase: ends with prepare (2PC's participant vote) before commit. */
+  | { readonly kind: 'transfer'; readonly from: number; readonly to: number; readonly amount: number; readonly twoPhase?: boolean }
   /** Reads every balance, in the given order (a permutation of the accounts). */
   | { readonly kind: 'audit'; readonly order: readonly number[] }
   /** The same audit as one atomic command. */
@@ -151,6 +152,7 @@ export interface RunOutcome {
   readonly committed: readonly Committed[];
   readonly aborts: number;
   readonly waits: number;
+  readonly prepares: number;
   readonly steps: number;
   readonly finalBalances: readonly number[];
   /** Every command and output, for determinism checks. */
@@ -168,6 +170,7 @@ interface ClientState {
   priority: Timestamp | undefined;
   results: Result[];
   waiting: boolean;
+  prepared: boolean;
 }
 
 /** Steps after the schedule runs out, round-robin, before we call it a liveness failure. */
@@ -176,12 +179,13 @@ const TAIL_STEPS_MAX = 5_000;
 export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, advanceMs: number, out: Out) => void): RunOutcome {
   let bench = new Bench({ maxWaitMs: spec.maxWaitMs ?? 60, idleTimeoutMs: 400, bugs: spec.bugs ?? new Set() });
   bench.seed('balance', ACCOUNTS.map((r) => [r, OPENING] as const));
-  const clients: ClientState[] = spec.clients.map((programs) => ({ programs, pi: 0, attempt: 0, txn: undefined, priority: undefined, results: [], waiting: false }));
+  const clients: ClientState[] = spec.clients.map((programs) => ({ programs, pi: 0, attempt: 0, txn: undefined, priority: undefined, results: [], waiting: false, prepared: false }));
   const pending = new Map<TxnId, Committed>();
   const committed: Committed[] = [];
   const trace: string[] = [];
   let aborts = 0;
   let waits = 0;
+  let prepares = 0;
   let steps = 0;
 
   const gone = new Set<TxnId>();
@@ -190,6 +194,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     c.txn = undefined;
     c.results = [];
     c.waiting = false;
+    c.prepared = false;
     c.attempt += 1;
     aborts += 1;
   };
@@ -202,6 +207,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     c.txn = undefined;
     c.results = [];
     c.waiting = false;
+    c.prepared = false;
   };
   const owner = (txn: TxnId): ClientState | undefined => clients.find((c) => c.txn === txn);
 
@@ -235,7 +241,9 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
       case 'ticked':
         break;
       case 'prepared':
-        throw new Error(`unexpected reply ${r.type}`);
+        c.prepared = true;
+        prepares += 1;
+        break;
       default: {
         const _: never = r;
         throw new Error(String(_));
@@ -274,7 +282,14 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
 
   const act = (ci: number, advanceMs: number, abort: boolean): boolean => {
     const c = clients[ci]!;
-    if (c.waiting || c.pi >= c.programs.length) return false;
+    if (c.pi >= c.programs.length) return false;
+    // A client may give up even while it waits for a lock (its own timeout); a prepared
+    // transaction's abort is its coordinator's decision.
+    if (abort && c.txn !== undefined) {
+      send(c, { type: 'abort', txn: c.txn }, advanceMs);
+      return true;
+    }
+    if (c.waiting) return false;
     const program = c.programs[c.pi]!;
     const id = txnId(`c${ci}.p${c.pi}.a${c.attempt}`);
     const prio = c.priority === undefined ? {} : { priority: c.priority };
@@ -288,12 +303,9 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
       } else send(c, { type: 'begin', txn: id, ...prio }, advanceMs);
       return true;
     }
-    if (abort) {
-      send(c, { type: 'abort', txn: c.txn }, advanceMs);
-      return true;
-    }
     const op = nextOp(program, c.results);
-    send(c, op === 'commit' ? { type: 'commit', txn: c.txn } : { type: 'ops', txn: c.txn, ops: [op] }, advanceMs);
+    if (op === 'commit' && program.kind === 'transfer' && program.twoPhase === true && !c.prepared) send(c, { type: 'prepare', txn: c.txn }, advanceMs);
+    else send(c, op === 'commit' ? { type: 'commit', txn: c.txn } : { type: 'ops', txn: c.txn, ops: [op] }, advanceMs);
     return true;
   };
 
@@ -339,7 +351,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     const vs = bench.records.select('balance', r);
     return vs.reduce((s, v) => s + (v.value as number), 0);
   });
-  return { committed, aborts, waits, steps, finalBalances, trace, bench, ...(restored === undefined ? {} : { restored }) };
+  return { committed, aborts, waits, prepares, steps, finalBalances, trace, bench, ...(restored === undefined ? {} : { restored }) };
 }
 
 /**
