@@ -156,7 +156,7 @@ export function selectOps(ops: readonly Operation[], part: PartitionResult, cap:
   return sorted.filter((o) => chosen.has(o.id));
 }
 
-function opDetails(op: Operation, role: Role, ordinal: number | undefined): string {
+function opDetails(op: Operation, role: Role, ordinal: number | undefined, partValid: Verdict): string {
   const lines = [
     `op ${op.id} · process ${op.process} · ${op.f}${op.key === null ? '' : ` ${JSON.stringify(op.key)}`}`,
     `input: ${showValue(op.input)}`,
@@ -171,7 +171,9 @@ function opDetails(op: Operation, role: Role, ordinal: number | undefined): stri
       ? 'COUNTEREXAMPLE: cannot be ordered together with the other highlighted operations'
       : role === 'lin'
         ? `in the longest linearizable prefix (position ${(ordinal ?? 0) + 1})`
-        : 'not in the linearizable prefix found',
+        : partValid === true && op.status === 'info'
+          ? 'not needed in the linearization: this info op may never have taken effect'
+          : 'not in the linearizable prefix found',
   );
   return lines.join('\n');
 }
@@ -207,7 +209,13 @@ function layoutAxis(ops: readonly Operation[]): Layout {
   return { x, width, ticks };
 }
 
-function renderTimeline(ops: readonly Operation[], roles: ReadonlyMap<number, Role>, ordinals: ReadonlyMap<number, number>, anchor: string): string {
+function renderTimeline(
+  ops: readonly Operation[],
+  roles: ReadonlyMap<number, Role>,
+  ordinals: ReadonlyMap<number, number>,
+  anchor: string,
+  partValid: Verdict,
+): string {
   const processes = [...new Set(ops.map((o) => o.process))].sort((a, b) => a - b);
   const row = new Map<number, number>();
   processes.forEach((p, i) => row.set(p, i));
@@ -243,7 +251,7 @@ function renderTimeline(ops: readonly Operation[], roles: ReadonlyMap<number, Ro
     const w = Math.max(4, x1 - x0 - 2);
     const y = AXIS_PX + (row.get(op.process) ?? 0) * ROW_PX;
     const cls = `op ${role}${op.status === 'info' ? ' info' : ''}`;
-    const tip = escapeHtml(opDetails(op, role, ordinals.get(op.id)));
+    const tip = escapeHtml(opDetails(op, role, ordinals.get(op.id), partValid));
     const label = escapeHtml(opLabel(op));
     // A nested <svg> clips the label to its bar; the full text is in the tooltip.
     parts.push(
@@ -262,7 +270,7 @@ function renderOpTable(ops: readonly Operation[], anchor: string, caption: strin
   const rows = ops.map(
     (op) =>
       `<tr class="cx"><td><a href="#${anchor}-op${op.id}">${op.id}</a></td><td>${op.process}</td><td>${escapeHtml(op.f)}</td>` +
-      `<td>${escapeHtml(op.key === null ? '—' : op.key)}</td><td class="val">${escapeHtml(showValue(op.input))}</td>` +
+      `<td>${escapeHtml(op.key === null ? '—' : op.key)}</td><td class="val">${escapeHtml(op.f === 'read' || op.f === 'delete' ? '—' : showValue(op.input))}</td>` +
       `<td class="val">${escapeHtml(outputText(op))}</td><td>${escapeHtml(op.status)}</td>` +
       `<td>#${op.call}</td><td>${Number.isFinite(op.ret) ? `#${op.ret}` : '∞'}</td><td>${op.line}</td></tr>`,
   );
@@ -306,7 +314,7 @@ function renderPartition(result: CheckResult, part: PartitionResult, index: numb
         `</div>`,
     );
   }
-  out.push(renderTimeline(shown, roles, ordinals, anchor));
+  out.push(renderTimeline(shown, roles, ordinals, anchor, part.valid));
   if (part.linearized.length > 0) {
     const from = Math.max(0, part.linearized.length - PREFIX_LISTED_MAX);
     const items = part.linearized.slice(from).map((id) => {
