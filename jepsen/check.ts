@@ -16,7 +16,7 @@ import { pruneRegisterOps } from './prune.js';
 import { shrinkCounterexample } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { searchLinearization } from './wgl.js';
+import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
 export interface CheckOptions {
@@ -47,8 +47,8 @@ export interface Decision {
 
 /** Decides one part (one key) of a register-family history. */
 export function decidePart(model: Model<string>, ops: readonly Operation[], limits: { readonly maxSteps?: number; readonly deadlineMs?: number }): Decision {
-  const { kept, dropped } = pruneRegisterOps(ops);
-  const prunedNote = dropped.length > 0 ? '+prune' : '';
+  const { kept, dropped, forced } = pruneRegisterOps(ops);
+  const prunedNote = dropped.length > 0 || forced.length > 0 ? '+prune' : '';
   if (uniqueValuesApplies(kept)) {
     const r = checkUniqueValues(kept);
     return {
@@ -60,8 +60,8 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
       ...(r.witness !== undefined ? { witness: r.witness } : {}),
     };
   }
-  const r = searchLinearization(model, kept, limits);
-  return { valid: r.valid, linearized: r.linearized, method: `wgl${prunedNote}`, steps: r.steps, kept };
+  const r = searchFrontier(model, kept, { ...limits, readOnly: (op) => op.f === 'read' && op.status === 'ok' });
+  return { valid: r.valid, linearized: r.linearized, method: `search${prunedNote}`, steps: r.steps, kept };
 }
 
 /** Checks one part and, for a violation, shrinks it to a counterexample. */
@@ -78,8 +78,10 @@ export function checkPart(
   const d = decidePart(model, ops, limits);
   const base = { key, valid: d.valid, ops: ops.length, linearized: d.linearized, method: d.method };
   if (d.valid !== false) return base;
-  const byId = new Map(d.kept.map((op) => [op.id, op]));
-  const start = d.witness !== undefined ? d.witness.map((id) => byId.get(id) as Operation) : d.kept;
+  // Shrink the operations as recorded: pruning may have marked some info ops as certainly
+  // happened, which is only true in the company of the ops that needed them.
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  const start = (d.witness ?? d.kept.map((op) => op.id)).map((id) => byId.get(id) as Operation);
   const shrunk = shrinkCounterexample(start, {
     decide: (cand, maxSteps) => {
       const r = decidePart(model, cand, { ...limits, maxSteps: Math.min(maxSteps, options.maxSteps ?? Number.POSITIVE_INFINITY) });

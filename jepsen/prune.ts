@@ -6,6 +6,9 @@
 //   can be taken out: any linearization with it taking effect gives one without it.
 // Dropping one may make another droppable (a dropped cas no longer expects its value), so
 // this runs to a fixpoint.
+// - An info operation that is the only one ever to set a value (not null) that some ok
+//   operation needed must have taken effect: it is kept as "certainly happened" (status ok,
+//   still returning at +Infinity), which spares the search the choice of it never happening.
 
 import { opKeys } from './models.js';
 import type { Operation } from './types.js';
@@ -28,6 +31,8 @@ export function resultKey(op: Operation): string | null {
 export interface Pruned {
   readonly kept: readonly Operation[];
   readonly dropped: readonly Operation[];
+  /** Ids of info operations that certainly took effect (kept with status ok). */
+  readonly forced: readonly number[];
 }
 
 export function pruneRegisterOps(ops: readonly Operation[]): Pruned {
@@ -54,8 +59,27 @@ export function pruneRegisterOps(ops: readonly Operation[]): Pruned {
       if (op.f === 'cas') bump(opKeys(op).a, -1);
     });
   }
+  const producers = new Map<string, number>();
+  const okNeeds = new Set<string>();
+  ops.forEach((op, i) => {
+    if (alive[i] === 0) return;
+    const r = resultKey(op);
+    if (r !== null) producers.set(r, (producers.get(r) ?? 0) + 1);
+    if (op.status === 'ok' && (op.f === 'read' || op.f === 'cas')) okNeeds.add(opKeys(op).a);
+  });
   const kept: Operation[] = [];
   const dropped: Operation[] = [];
-  ops.forEach((op, i) => (alive[i] === 1 ? kept : dropped).push(op));
-  return { kept, dropped };
+  const forced: number[] = [];
+  ops.forEach((op, i) => {
+    if (alive[i] === 0) {
+      dropped.push(op);
+      return;
+    }
+    const r = resultKey(op);
+    if (op.status === 'info' && r !== null && r !== NULL_KEY && producers.get(r) === 1 && okNeeds.has(r)) {
+      forced.push(op.id);
+      kept.push({ ...op, status: 'ok' });
+    } else kept.push(op);
+  });
+  return { kept, dropped, forced };
 }

@@ -152,7 +152,7 @@ describe('checker vs brute force', () => {
         const truth = bruteForce(ops);
         const r = checkHistory(h, 'cas-register');
         expect({ seed, valid: r.valid }).toEqual({ seed, valid: truth });
-        // The plain search, without pruning or the fast path, must agree too.
+        // The plain WGL search, without pruning, the fast path or the frontier heuristics, must agree too.
         expect({ seed, wgl: searchLinearization(casRegister, ops).valid }).toEqual({ seed, wgl: truth });
         const p = r.partitions[0];
         if (p === undefined) continue;

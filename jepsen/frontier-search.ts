@@ -1,0 +1,243 @@
+// The general search the checker uses: Wing & Gong's depth-first search with Lowe's memo,
+// reorganised around the frontier (docs/checker.md, "The general search"):
+//
+// - At each configuration the candidates are the operations that may be linearized next:
+//   those called before the earliest return of any operation not yet linearized. (This is
+//   exactly the set of call entries WGL walks before it meets a return entry.)
+// - Candidates are tried earliest deadline first (by return position; info operations,
+//   which return at +Infinity, last), which finds the linearization of a correct history
+//   with little backtracking.
+// - A read-only candidate that is legal now (a register read of the current value) is
+//   taken without trying anything else: moving it to the front of any linearization from
+//   here gives another linearization, so if it fails here, everything fails here.
+// - Configurations (set of linearized operations, model state) already explored are not
+//   explored again (Lowe's memo); the memo is bounded, which only costs time.
+// Verdicts are the same as wgl.ts's; only the order of exploration differs.
+
+import type { Model, Operation, Verdict } from './types.js';
+import type { SearchLimits, SearchResult } from './wgl.js';
+
+const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
+
+export interface FrontierOptions<S> extends SearchLimits {
+  /** True for operations that never change the state (register reads). */
+  readonly readOnly?: (op: Operation) => boolean;
+  /** Unused by the search; keeps the model's type in the signature. */
+  readonly model?: Model<S>;
+}
+
+export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], options: FrontierOptions<S> = {}): SearchResult {
+  const n = ops.length;
+  if (n === 0) return { valid: true, linearized: [], steps: 0 };
+  const readOnly = options.readOnly ?? ((): boolean => false);
+
+  // Ops by call position; "pending returns" kept in a min-structure over ret of unlinearized ops.
+  const byCall = ops.map((_, i) => i).sort((a, b) => (ops[a] as Operation).call - (ops[b] as Operation).call);
+  const byRet = ops.map((_, i) => i).sort((a, b) => (ops[a] as Operation).ret - (ops[b] as Operation).ret || (ops[a] as Operation).call - (ops[b] as Operation).call);
+  const done = new Uint8Array(n);
+  const posInRet = new Int32Array(n);
+  byRet.forEach((i, k) => (posInRet[i] = k));
+  const posInCall = new Int32Array(n);
+  byCall.forEach((i, k) => (posInCall[i] = k));
+  // First positions (in byRet, byCall) of an op not yet linearized: moved forward past
+  // linearized ops on demand, moved back when an op is un-linearized.
+  let retPtr = 0;
+  let callPtr = 0;
+  const mark = (i: number, on: boolean): void => {
+    done[i] = on ? 1 : 0;
+    if (!on) {
+      retPtr = Math.min(retPtr, posInRet[i] as number);
+      callPtr = Math.min(callPtr, posInCall[i] as number);
+    }
+  };
+  const firstUndoneByRet = (): number => {
+    while (retPtr < n && done[byRet[retPtr] as number] !== 0) retPtr++;
+    return retPtr < n ? (byRet[retPtr] as number) : -1;
+  };
+
+  const words = (n + 31) >>> 5;
+  const bits = new Uint32Array(words);
+  const zobA = new Uint32Array(n);
+  const zobB = new Uint32Array(n);
+  let seed = 0x2545f491;
+  const rand = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  for (let i = 0; i < n; i++) {
+    zobA[i] = rand();
+    zobB[i] = rand();
+  }
+  let hA = 0;
+  let hB = 0;
+  const flip = (i: number): void => {
+    bits[i >>> 5] = (bits[i >>> 5] as number) ^ (1 << (i & 31));
+    hA = (hA ^ (zobA[i] as number)) >>> 0;
+    hB = (hB ^ (zobB[i] as number)) >>> 0;
+    mark(i, done[i] === 0);
+  };
+  const stateIds = new Map<string, number>();
+  const stateId = (s: S): number => {
+    const h = model.hash(s);
+    let id = stateIds.get(h);
+    if (id === undefined) stateIds.set(h, (id = stateIds.size));
+    return id;
+  };
+  const memo = new Map<number, Array<{ readonly state: number; readonly set: Uint32Array }>>();
+  const memoWordsMax = options.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT;
+  let memoWords = 0;
+  const fresh = (state: number): boolean => {
+    const key = hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff);
+    let bucket = memo.get(key);
+    if (bucket !== undefined) {
+      for (const e of bucket) {
+        if (e.state !== state) continue;
+        let same = true;
+        for (let w = 0; w < words; w++) {
+          if (e.set[w] !== bits[w]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return false;
+      }
+    }
+    if (memoWords + words <= memoWordsMax) {
+      if (bucket === undefined) memo.set(key, (bucket = []));
+      bucket.push({ state, set: bits.slice() });
+      memoWords += words;
+    }
+    return true;
+  };
+
+  /** The candidates at the current configuration, earliest deadline first; [] if none. */
+  const candidates = (state: S): { readonly cands: readonly number[]; readonly only: boolean; readonly blocker: number } => {
+    const blocker = firstUndoneByRet();
+    const limit = blocker === -1 ? Number.POSITIVE_INFINITY : (ops[blocker] as Operation).ret;
+    const cands: number[] = [];
+    while (callPtr < n && done[byCall[callPtr] as number] !== 0) callPtr++;
+    for (let k = callPtr; k < n; k++) {
+      const i = byCall[k] as number;
+      const op = ops[i] as Operation;
+      if (op.call > limit) break;
+      if (done[i] !== 0) continue;
+      if (readOnly(op) && model.step(state, op).length > 0) return { cands: [i], only: true, blocker };
+      cands.push(i);
+    }
+    cands.sort((a, b) => (ops[a] as Operation).ret - (ops[b] as Operation).ret || (ops[a] as Operation).call - (ops[b] as Operation).call);
+    return { cands, only: false, blocker };
+  };
+
+  const successors = (state: S, op: Operation): { readonly states: readonly S[]; readonly skip: number } => {
+    const out = model.step(state, op);
+    if (op.status !== 'info') return { states: out, skip: -1 };
+    const h = model.hash(state);
+    return out.some((x) => model.hash(x) === h) ? { states: out, skip: -1 } : { states: [...out, state], skip: out.length };
+  };
+
+  interface Frame {
+    readonly before: S;
+    readonly cands: readonly number[];
+    ci: number;
+    succ: { readonly states: readonly S[]; readonly skip: number } | undefined;
+    choice: number;
+    /** The op applied from this frame (cands[ci]) while a child is explored, else -1. */
+    applied: number;
+  }
+  let state = model.init();
+  const stack: Frame[] = [];
+  let linearizedCount = 0;
+  let steps = 0;
+  const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
+  const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
+  let best: number[] = [];
+  let stuckDepth = -1;
+  let stuckOp = -1;
+  let stuckPrefix: number[] = [];
+  let stuckState = model.hash(state);
+  const prefix = (): number[] => stack.filter((f) => f.applied !== -1).map((f) => f.applied);
+  const ids = (xs: readonly number[]): number[] => xs.map((i) => (ops[i] as Operation).id);
+
+  /** Pushes the frame for the current configuration; false if it is a dead end at once. */
+  const open = (): boolean => {
+    const c = candidates(state);
+    if (c.cands.length === 0) {
+      if (linearizedCount > stuckDepth) {
+        stuckDepth = linearizedCount;
+        stuckOp = c.blocker;
+        stuckPrefix = prefix();
+        stuckState = model.hash(state);
+      }
+      return false;
+    }
+    stack.push({ before: state, cands: c.cands, ci: 0, succ: undefined, choice: 0, applied: -1 });
+    return true;
+  };
+
+  if (!open()) {
+    return { valid: false, linearized: [], stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
+  }
+  for (;;) {
+    const top = stack[stack.length - 1];
+    if (top === undefined) {
+      return { valid: false, linearized: ids(stuckPrefix), stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
+    }
+    if (top.applied !== -1) {
+      // Back from a child that failed: undo, then move to the next choice.
+      flip(top.applied);
+      linearizedCount--;
+      state = top.before;
+      top.applied = -1;
+      top.choice++;
+    }
+    let moved = false;
+    while (top.ci < top.cands.length) {
+      const i = top.cands[top.ci] as number;
+      if (top.succ === undefined) {
+        top.succ = successors(top.before, ops[i] as Operation);
+        top.choice = 0;
+      }
+      if (top.choice >= top.succ.states.length) {
+        top.ci++;
+        top.succ = undefined;
+        continue;
+      }
+      steps++;
+      if (steps > maxSteps || ((steps & 1023) === 0 && Date.now() > deadline)) {
+        return { valid: 'unknown', linearized: ids(best), steps };
+      }
+      const s = top.succ.states[top.choice] as S;
+      flip(i);
+      if (!fresh(stateId(s))) {
+        flip(i);
+        top.choice++;
+        continue;
+      }
+      top.applied = i;
+      linearizedCount++;
+      state = s;
+      moved = true;
+      break;
+    }
+    if (!moved) {
+      // Every candidate here is illegal or explored: a dead end at this depth.
+      if (linearizedCount > stuckDepth) {
+        stuckDepth = linearizedCount;
+        stuckOp = firstUndoneByRet();
+        stuckPrefix = prefix();
+        stuckState = model.hash(state);
+      }
+      stack.pop();
+      continue;
+    }
+    if (linearizedCount > best.length) best = prefix();
+    if (linearizedCount === n) {
+      const order = stack.filter((f) => f.applied !== -1 && !(f.succ !== undefined && f.choice === f.succ.skip)).map((f) => f.applied);
+      return { valid: true, linearized: ids(order), steps };
+    }
+    open();
+    // If open() found a dead end, the loop comes back to `top` and tries its next choice.
+  }
+}
