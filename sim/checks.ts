@@ -2,11 +2,20 @@
 // map lookup or two per event, so they can run after every event):
 //   election safety      at most one leader per term, across all time;
 //   log matching         two logs holding an entry with the same index and term hold the same entry;
-//   leader completeness  a new leader's log holds every entry applied anywhere before;
+//   leader completeness  a new leader of term T holds every entry committed by a leader of a
+//                        term below T (entries committed later, in a term above T, it need not:
+//                        a slow candidate may still win an old term);
 //   state machine safety no two nodes apply different entries at one index;
 //   commit monotonic     a node's commit index never goes back while it runs, and the commit in
 //                        its durable hard state never goes back across restarts;
-//   acknowledged writes  an entry a client was told is committed is never replaced.
+//   acknowledged writes  an entry a client was told is committed is never replaced;
+//   one vote per term    a node never grants its vote to two candidates in one term (the
+//                        reason the vote is persisted);
+//   committed is safe    when a leader advances its commit index to (i, t), no node lacking
+//                        (i, t) could win an election by the log up-to-date rule (looking at
+//                        every node's current log, durable log for nodes that are down):
+//                        leader completeness for all future terms, checked at commit time,
+//                        so Figure 8 (Raft §5.4.2) is caught before it is acted out.
 import type { Entry, HardState, RaftGroup, Role } from '../core/raft/types.js';
 import type { NodeId } from '../core/types.js';
 
@@ -18,6 +27,8 @@ export type ViolationKind =
   | 'commit-monotonic'
   | 'acknowledged-write-lost'
   | 'damaged-state-served'
+  | 'double-vote'
+  | 'committed-entry-unsafe'
   | 'assertion'
   | 'liveness'
   | 'linearizability';
@@ -46,7 +57,24 @@ interface PartitionChecks {
   readonly seen: Map<number, number>;
   /** Indexes of entries whose write a client saw acknowledged. */
   readonly acked: Set<number>;
+  /** index → term of the entry, and the term of the leader that committed it. */
+  readonly committedTerm: number[];
+  readonly committedIn: number[];
   maxApplied: number;
+  maxCommitted: number;
+}
+
+/** One node's log as the commit-safety check sees it. */
+export interface LogView {
+  readonly id: NodeId;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  /** Whether the log holds (index, term), counting a snapshot at or past index as holding it. */
+  holds(index: number, term: number): boolean;
+}
+
+function atLeastAsUpToDate(a: LogView, b: LogView): boolean {
+  return a.lastTerm > b.lastTerm || (a.lastTerm === b.lastTerm && a.lastIndex >= b.lastIndex);
 }
 
 export class SafetyChecks {
@@ -54,11 +82,12 @@ export class SafetyChecks {
   private readonly parts: PartitionChecks[] = [];
   private readonly commitSeen = new Map<string, number>();
   private readonly durableCommit = new Map<string, number>();
+  private readonly votes = new Map<string, NodeId>();
   nowMs = 0;
 
   constructor(partitions: number) {
     for (let p = 0; p < partitions; p++) {
-      this.parts.push({ leaders: new Map(), appliedTerm: [], appliedHash: [], seen: new Map(), acked: new Set(), maxApplied: 0 });
+      this.parts.push({ leaders: new Map(), appliedTerm: [], appliedHash: [], seen: new Map(), acked: new Set(), committedTerm: [], committedIn: [], maxApplied: 0, maxCommitted: 0 });
     }
   }
 
@@ -84,21 +113,32 @@ export class SafetyChecks {
       this.fail('election-safety', `partition ${p}: ${prior} and ${node} both became leader in term ${term}`);
     }
     c.leaders.set(term, node);
-    // Leader completeness: the new leader holds every entry applied anywhere so far.
+    // Leader completeness: the new leader holds every entry committed in an earlier term.
     const st = group.status();
-    if (st.lastIndex < c.maxApplied) {
-      this.fail('leader-completeness', `partition ${p}: ${node} leads term ${term} with last index ${st.lastIndex}, but index ${c.maxApplied} was applied`);
-      return;
-    }
-    for (let i = st.snapshotIndex + 1; i <= c.maxApplied; i++) {
-      const want = c.appliedTerm[i];
-      if (want === undefined) continue;
+    for (let i = st.snapshotIndex + 1; i <= c.maxCommitted; i++) {
+      const want = c.committedTerm[i];
+      if (want === undefined || c.committedIn[i]! >= term) continue;
       const have = group.termAt(i as never);
       if (have !== want) {
-        this.fail('leader-completeness', `partition ${p}: ${node} leads term ${term} holding term ${have} at index ${i}, where term ${want} was applied`);
+        this.fail(
+          'leader-completeness',
+          `partition ${p}: ${node} leads term ${term} holding ${have === null ? 'nothing' : `term ${have}`} at index ${i}, where an entry of term ${want} was committed in term ${c.committedIn[i]}`,
+        );
         return;
       }
     }
+  }
+
+  /** A leader of `leaderTerm` has commit index `commit`; `termAt` reads its log. */
+  leaderCommitted(p: number, leaderTerm: number, commit: number, termAt: (i: number) => number | null): void {
+    const c = this.part(p);
+    for (let i = c.maxCommitted + 1; i <= commit; i++) {
+      const t = termAt(i);
+      if (t === null) continue; // compacted already: it was committed (and recorded) before
+      c.committedTerm[i] = t;
+      c.committedIn[i] = leaderTerm;
+    }
+    if (commit > c.maxCommitted) c.maxCommitted = commit;
   }
 
   persisted(node: NodeId, p: number, entries: readonly Entry[]): void {
@@ -123,6 +163,31 @@ export class SafetyChecks {
     } else if (prior !== h) {
       const kind = c.acked.has(e.index) ? 'acknowledged-write-lost' : 'state-machine-safety';
       this.fail(kind, `partition ${p}: ${node} applied term ${e.term} at index ${e.index}, where term ${c.appliedTerm[e.index]} was applied before${kind === 'acknowledged-write-lost' ? ' and acknowledged to a client' : ''}`);
+    }
+  }
+
+  /** A node granted its (real, not pre-) vote to `candidate` in `term`. */
+  voteGranted(p: number, voter: NodeId, candidate: NodeId, term: number): void {
+    const key = `${p}/${voter}/${term}`;
+    const prior = this.votes.get(key);
+    if (prior === undefined) this.votes.set(key, candidate);
+    else if (prior !== candidate) this.fail('double-vote', `partition ${p}: ${voter} voted for ${prior} and then for ${candidate} in term ${term}`);
+  }
+
+  /** A leader committed (index, term): no node lacking it may be electable. */
+  committedSafe(p: number, leader: NodeId, index: number, term: number, logs: readonly LogView[]): void {
+    const majority = Math.floor(logs.length / 2) + 1;
+    for (const c of logs) {
+      if (c.holds(index, term)) continue;
+      let voters = 0;
+      for (const v of logs) if (atLeastAsUpToDate(c, v)) voters++;
+      if (voters >= majority) {
+        this.fail(
+          'committed-entry-unsafe',
+          `partition ${p}: ${leader} committed index ${index} (term ${term}), but ${c.id} lacks it and could still win an election (last log ${c.lastIndex}/${c.lastTerm}, up to date for ${voters} of ${logs.length} voters)`,
+        );
+        return;
+      }
     }
   }
 

@@ -78,16 +78,21 @@ export function generateSchedule(
   };
   const target = (leaderBias: number): Target => (rng.chance(leaderBias) ? { leader: true } : { node: rng.int(0, nodes - 1) });
 
-  const partitionPerSec = on('partition') ? rng.range(0.05, 0.6) : 0;
-  const partitionMeanMs = rng.range(300, 6000);
+  // Log-uniform intensities: as many seeds with rare, long faults as with storms of short ones.
+  const logUniform = (lo: number, hi: number): number => Math.exp(rng.range(Math.log(lo), Math.log(hi)));
+  const partitionPerSec = on('partition') ? logUniform(0.05, 1.5) : 0;
+  const partitionMeanMs = logUniform(50, 6000);
   poisson(partitionPerSec, (atMs) =>
     events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape: rng.pick(PARTITION_SHAPES), pick: rng.int(0, 1e9) }),
   );
 
-  const crashPerSec = on('crash') ? rng.range(0.05, 0.6) : 0;
-  const downMeanMs = rng.range(30, 4000);
+  // Some seeds get a crash storm: processes dying every few tens of milliseconds and
+  // restarting at once (a crash-looping supervisor), which is where a forgotten vote shows.
+  const storm = on('crash') && rng.chance(0.25);
+  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : logUniform(0.05, 3)) : 0;
+  const downMeanMs = storm ? logUniform(1, 20) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
-  const leaderBias = rng.range(0, 0.6);
+  const leaderBias = rng.range(0, 0.8);
   poisson(crashPerSec, (atMs) =>
     events.push({
       kind: 'crash',
@@ -100,8 +105,8 @@ export function generateSchedule(
     }),
   );
 
-  const pausePerSec = on('pause') ? rng.range(0.05, 0.4) : 0;
-  const pauseMeanMs = rng.range(50, 3000);
+  const pausePerSec = on('pause') ? logUniform(0.05, 1) : 0;
+  const pauseMeanMs = logUniform(20, 3000);
   poisson(pausePerSec, (atMs) => events.push({ kind: 'pause', atMs, durationMs: 1 + rng.exp(pauseMeanMs), target: target(0.4) }));
 
   // Network weather: a few periods of loss / duplication / reordering, sometimes the whole run.

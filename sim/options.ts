@@ -1,6 +1,7 @@
 // The options of one simulation run, their defaults, and the command line that reproduces a run.
 import { isPlantedBug, type PlantedBug } from '../core/bugs.js';
 import { FAULT_KINDS, parseFaults, type FaultKind, type FaultSchedule } from './faults.js';
+import type { ClusterTuning } from './tuning.js';
 import type { WorkloadConfig } from './workload.js';
 
 export const WORKLOADS = ['kv', 'bank', 'records', 'mixed'] as const;
@@ -24,6 +25,8 @@ export interface SimOptions {
   /** Use this schedule instead of drawing one from the seed (property tests, shrinking). */
   readonly schedule?: FaultSchedule;
   readonly workloadConfig?: Partial<WorkloadConfig>;
+  /** Use this configuration instead of drawing one from the seed. */
+  readonly tuning?: ClusterTuning;
 }
 
 export const DEFAULT_OPTIONS = {

@@ -18,6 +18,7 @@ export function jsonSummary(r: SimResult, flags: RunFlags): Record<string, unkno
     durationMs: flags.durationMs,
     faults: flags.faultsText,
     profile: r.profile,
+    tuning: r.tuning,
     healAtMs: r.healAtMs,
     ...(r.ok ? {} : { reproduce: reproduceCommand(r.seed, flags) }),
   };

@@ -14,9 +14,11 @@ export interface WorkloadConfig {
   /** Target rate of operations over all clients, per virtual second. */
   readonly opsPerSec: number;
   readonly timeoutMs: number;
+  /** Share of reads; the rest is writes, compare-and-swaps and deletes (about 6:3:1). */
+  readonly readRatio: number;
 }
 
-export const DEFAULT_WORKLOAD: WorkloadConfig = { clients: 5, keys: 5, opsPerSec: 100, timeoutMs: 1500 };
+export const DEFAULT_WORKLOAD: WorkloadConfig = { clients: 5, keys: 5, opsPerSec: 100, timeoutMs: 1500, readRatio: 0.45 };
 
 interface Outstanding {
   readonly request: ClientRequest;
@@ -87,10 +89,12 @@ export class KvWorkload {
 
   private pickOp(): KvOp {
     const key = this.rng.pick(this.keyNames);
+    const rr = this.config.readRatio;
     const r = this.rng.next();
-    if (r < 0.45) return { f: 'read', key };
-    if (r < 0.75) return { f: 'write', key, value: this.nextValue++ };
-    if (r < 0.92) {
+    if (r < rr) return { f: 'read', key };
+    const w = (r - rr) / (1 - rr);
+    if (w < 0.6) return { f: 'write', key, value: this.nextValue++ };
+    if (w < 0.9) {
       const seen = this.recent.get(key) ?? [];
       const expected = seen.length > 0 && this.rng.chance(0.8) ? this.rng.pick(seen) : null;
       return { f: 'cas', key, expected, value: this.nextValue++ };

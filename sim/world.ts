@@ -9,7 +9,7 @@ import type { Message, Role } from '../core/raft/types.js';
 import { AssertionError, nodeId, partitionId, type NodeId } from '../core/types.js';
 import { checkHistory } from '../jepsen/check.js';
 import type { HistoryEvent } from '../jepsen/types.js';
-import { SafetyChecks, type Violation } from './checks.js';
+import { SafetyChecks, type LogView, type Violation } from './checks.js';
 import { SimDisk } from './disk.js';
 import { EventQueue } from './event-queue.js';
 import { describeFault, generateSchedule, type FaultEvent, type FaultProfile, type FaultSchedule, type Target } from './faults.js';
@@ -17,7 +17,8 @@ import { Network } from './network.js';
 import type { SimOptions } from './options.js';
 import { Rng } from './rng.js';
 import { Trace } from './trace.js';
-import { DEFAULT_WORKLOAD, KvWorkload } from './workload.js';
+import { drawTuning, type ClusterTuning } from './tuning.js';
+import { KvWorkload } from './workload.js';
 
 type SimEvent =
   | { readonly t: 'peer'; readonly to: number; readonly from: number; readonly pm: PeerMessage }
@@ -47,6 +48,10 @@ interface NodeSlot {
   clockRate: number;
   anchorVirtualMs: number;
   anchorLocalMs: number;
+  /** While down: its durable log per partition, as it would restart with it (null: damaged). */
+  durableLogs: LogView[] | null;
+  /** Last commit index seen per partition (to notice a leader's commit advancing). */
+  lastCommit: number[];
 }
 
 export interface SimStats {
@@ -89,6 +94,7 @@ export interface SimResult {
   readonly linearizabilityExplanation: string | null;
   readonly bug: PlantedBug | null;
   readonly profile: FaultProfile | null;
+  readonly tuning: ClusterTuning;
   readonly schedule: FaultSchedule;
   readonly healAtMs: number;
   readonly history: readonly HistoryEvent[];
@@ -169,6 +175,7 @@ class World {
   private readonly corruptible = new Set<number>();
   private readonly processSlot = new Map<number, number>();
   private readonly bugs: ReadonlySet<PlantedBug>;
+  private readonly tuning: ClusterTuning;
   private now = 0;
   private events = 0;
   private crashes = 0;
@@ -187,7 +194,8 @@ class World {
     this.checks = new SafetyChecks(o.partitions);
     this.bugs = o.bug === null ? new Set() : new Set([o.bug]);
     this.healAtMs = o.durationMs - settleMs(o.durationMs);
-    const wl = { ...DEFAULT_WORKLOAD, ...(o.workloadConfig ?? {}) };
+    this.tuning = o.tuning ?? drawTuning(this.rng.fork('tuning'));
+    const wl = { ...this.tuning.workload, ...(o.workloadConfig ?? {}) };
     this.net = new Network(this.rng.fork('network'), o.nodes + wl.clients, o.nodes);
     if (o.schedule !== undefined) {
       this.schedule = o.schedule;
@@ -200,8 +208,11 @@ class World {
     for (let i = 0; i < o.nodes; i++) {
       const id = nodeId(`n${i + 1}`);
       const disk = new SimDisk();
-      disk.onHardStateWritten = (p, hs) => this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
-      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0 });
+      disk.onHardStateWritten = (p, hs) => {
+        this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
+        if (hs.vote !== null) this.checks.voteGranted(p, id, hs.vote, hs.term);
+      };
+      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0) });
     }
     this.workload = new KvWorkload(wl, o.nodes, this.rng.fork('workload'), {
       send: (slot, node, req) => {
@@ -246,6 +257,11 @@ class World {
       nodes: this.slots.map((x) => x.id),
       partitions: this.o.partitions,
       ...DEFAULT_NODE_TUNING,
+      tickMs: this.tuning.tickMs,
+      electionTicks: this.tuning.electionTicks,
+      heartbeatTicks: this.tuning.heartbeatTicks,
+      compactAfterEntries: this.tuning.compactAfterEntries,
+      raft: this.tuning.raft,
       random: this.rng.fork(`raft/${s.index}/${s.incarnation}`),
       bugs: this.bugs,
       observer,
@@ -274,7 +290,7 @@ class World {
   }
 
   private scheduleTick(s: NodeSlot): void {
-    this.queue.push(this.now + DEFAULT_NODE_TUNING.tickMs / s.clockRate, { t: 'tick', node: s.index, incarnation: s.incarnation });
+    this.queue.push(this.now + this.tuning.tickMs / s.clockRate, { t: 'tick', node: s.index, incarnation: s.incarnation });
   }
 
   /** Send what a node produced (it has persisted what these depend on). */
@@ -286,6 +302,7 @@ class World {
       const to = this.nodeIndex(pm.message.to);
       const m = pm.message;
       this.trace.record(this.now, 10, s.index, to, MSG_CODES[m.type], this.o.trace ? () => `send p${pm.partition} ${shortMessage(m)}` : undefined);
+      if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
       for (const at of this.net.send(this.now, s.index, to)) this.queue.push(at, { t: 'peer', to, from: s.index, pm });
     }
     for (const reply of out.replies) {
@@ -293,7 +310,59 @@ class World {
       if (slot === undefined) continue;
       for (const at of this.net.send(this.now, s.index, this.o.nodes + slot)) this.queue.push(at, { t: 'reply', slot, from: s.index, reply });
     }
-    for (let p = 0; p < this.o.partitions; p++) this.checks.commitNow(s.id, s.incarnation, p, node.status(partitionId(p)).commit);
+    for (let p = 0; p < this.o.partitions; p++) {
+      const st = node.status(partitionId(p));
+      this.checks.commitNow(s.id, s.incarnation, p, st.commit);
+      if (st.commit > s.lastCommit[p]! && st.role === 'leader') {
+        const g = node.raftGroup(partitionId(p));
+        this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
+        const t = g.termAt(st.commit);
+        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p));
+      }
+      s.lastCommit[p] = st.commit;
+    }
+  }
+
+  /** Every node's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */
+  private logViews(p: number): LogView[] {
+    const out: LogView[] = [];
+    for (const x of this.slots) {
+      if (x.node !== null) {
+        const g = x.node.raftGroup(partitionId(p));
+        const st = g.status();
+        out.push({
+          id: x.id,
+          lastIndex: st.lastIndex,
+          lastTerm: g.termAt(st.lastIndex) ?? st.snapshotTerm,
+          holds: (i, t) => i <= st.snapshotIndex || g.termAt(i as never) === t,
+        });
+      } else if (x.durableLogs !== null) {
+        const v = x.durableLogs[p];
+        if (v !== undefined) out.push(v);
+      }
+    }
+    return out;
+  }
+
+  /** What a down node would restart with (null when its disk is damaged beyond repair). */
+  private durableLogsOf(s: NodeSlot): LogView[] | null {
+    const loaded = s.disk.load();
+    if (loaded.kind === 'damaged') return null;
+    const out: LogView[] = [];
+    for (let p = 0; p < this.o.partitions; p++) {
+      const ps = loaded.groups.get(partitionId(p));
+      const snapIndex = ps?.snapshot?.meta.index ?? 0;
+      const snapTerm = ps?.snapshot?.meta.term ?? 0;
+      const entries = ps?.entries ?? [];
+      const last = entries[entries.length - 1];
+      out.push({
+        id: s.id,
+        lastIndex: last?.index ?? snapIndex,
+        lastTerm: last?.term ?? snapTerm,
+        holds: (i, t) => i <= snapIndex || entries[i - snapIndex - 1]?.term === t,
+      });
+    }
+    return out;
   }
 
   private crash(s: NodeSlot, torn: boolean): void {
@@ -304,6 +373,7 @@ class World {
     s.inbox = [];
     this.crashes++;
     const out = s.disk.crash(this.faultRng, torn);
+    s.durableLogs = this.durableLogsOf(s);
     this.trace.record(this.now, 7, s.index, out.lostRecords, out.torn ? 1 : 0, () => `${s.id} crashes (lost ${out.lostRecords} unsynced records, kept ${out.keptUnsynced}${out.torn ? ', last one torn' : ''})`);
   }
 
@@ -644,6 +714,7 @@ class World {
       linearizabilityExplanation: explanation,
       bug: this.o.bug,
       profile: this.profile,
+      tuning: this.tuning,
       schedule: this.schedule,
       healAtMs: this.healAtMs,
       history: this.workload.history,

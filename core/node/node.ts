@@ -10,7 +10,7 @@ import { AssertionError, partitionId, type LogIndex, type NodeId, type Partition
 import { encodeCommand, hashKey, type KvOp } from './command.js';
 import { KvStateMachine, SnapshotCorruptError, type ApplyResult } from './kv-state-machine.js';
 import type { StoragePort } from './storage-port.js';
-import type { ClientReply, ClientRequest, ClientResult, NodeConfig, PeerMessage } from './types.js';
+import { DEFAULT_RAFT_TUNING, type ClientReply, type ClientRequest, type ClientResult, type NodeConfig, type PeerMessage } from './types.js';
 
 /** The node cannot start from its storage (damage it cannot repair); it must stay down. */
 export class NodeStartError extends Error {
@@ -90,11 +90,8 @@ export class ClusterNode {
           conf: { voters: config.nodes },
           electionTicks: config.electionTicks,
           heartbeatTicks: config.heartbeatTicks,
-          preVote: true,
-          checkQuorum: true,
-          maxInflightMsgs: 64,
-          maxInflightBytes: 1 << 20,
-          maxEntriesBytesPerMsg: 64 * 1024,
+          ...DEFAULT_RAFT_TUNING,
+          ...(config.raft ?? {}),
           random: config.random,
           ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
         },

@@ -56,9 +56,27 @@ export interface NodeConfig {
   /** A request still unanswered after this long (local clock) is forgotten; its client timed out long ago. */
   readonly requestTimeoutMs: number;
   readonly random: Random;
+  /** Raft options (defaults: pre-vote and check-quorum on, 64 messages / 1 MiB in flight, 64 KiB per append). */
+  readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
   readonly observer?: NodeObserver;
 }
+
+export interface RaftTuning {
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly maxInflightMsgs: number;
+  readonly maxInflightBytes: number;
+  readonly maxEntriesBytesPerMsg: number;
+}
+
+export const DEFAULT_RAFT_TUNING: RaftTuning = {
+  preVote: true,
+  checkQuorum: true,
+  maxInflightMsgs: 64,
+  maxInflightBytes: 1 << 20,
+  maxEntriesBytesPerMsg: 64 * 1024,
+};
 
 export const DEFAULT_NODE_TUNING = {
   tickMs: 10,
