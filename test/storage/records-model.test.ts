@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemStore } from '../../core/storage/memstore.js';
+import { ChangeFeed } from '../../core/storage/changes.js';
 import { logIndex } from '../../core/types.js';
 import { timestamp, type Timestamp } from '../../core/storage/types.js';
 import {
@@ -44,7 +45,7 @@ interface Model {
 interface Real {
   kv: MemStore;
   store: RecordStore;
-  events: RecordRevisionEvent[];
+  feed: ChangeFeed<Value>;
 }
 
 const same = (a: Value, b: Value): boolean => a.type === b.type && a.value === b.value;
@@ -236,7 +237,7 @@ const conditionArb: fc.Arbitrary<Criteria> = fc.oneof(
   fc
     .tuple(keyArb, fc.constantFrom([integer(0), double(2.5)], [long(-3), integer(1)], [str('a'), str('y')], [str('x'), str('é')], [timestampMicros(-5n), timestampMicros(7n)]))
     .map(([key, [lo, hi]]) => ({ kind: 'condition' as const, key, operator: 'between' as const, value: lo!, upper: hi! })),
-  fc.tuple(keyArb, fc.constantFrom('x.*', '.*c.*', '[a-z]+', 'é|zz', '.'), fc.boolean()).map(([key, pattern, neg]) => ({
+  fc.tuple(keyArb, fc.constantFrom('x.*', '.*c.*', '[a-z]+', 'é|zz', '.', 'ab.*', 'xy?', 'hello world', 'a+bc', 'e\\u{1F600}'), fc.boolean()).map(([key, pattern, neg]) => ({
     kind: 'condition' as const,
     key,
     operator: neg ? ('not regex' as const) : ('regex' as const),
@@ -313,7 +314,8 @@ class Write implements Cmd {
     got.forEach((g, i) => {
       if (expected[i]!.record !== undefined) expect(g.record).toBe(expected[i]!.record);
     });
-    const made = r.events.splice(0);
+    const made = r.feed.drain() as RecordRevisionEvent[];
+    expect(made.every((e) => e.kind === 'record' && e.logIndex === before + 1)).toBe(true);
     expect(made.map((e) => ({ record: e.record, key: e.key, action: e.action, value: e.value, version: e.version, timestamp: e.timestamp }))).toEqual(m.revs.slice(before));
   }
   toString = (): string => `write(+${this.step}) ${stringify(this.ops)}`;
@@ -354,7 +356,7 @@ class SnapshotRestore implements Cmd {
     const all = [...r.kv.range()].map((e) => ({ type: 'put' as const, key: e.key.slice(), value: e.value.slice() }));
     if (all.length > 0) copy.write(all);
     r.kv = copy;
-    r.store = new RecordStore(copy, { onRevision: (e) => r.events.push(e) });
+    r.store = new RecordStore(copy, { changes: r.feed });
   }
   toString = (): string => 'snapshot+restore';
 }
@@ -500,7 +502,7 @@ const commandArbs: fc.Arbitrary<Cmd>[] = [
         }
       }),
   ),
-  fc.tuple(keyArb, fc.constantFrom('x', 'XY', 'abc', 'bc', 'HELLO', 'o w', 'é', 'zz', 'lo')).map(
+  fc.tuple(keyArb, fc.constantFrom('x', 'XY', 'abc', 'bc', 'HELLO', 'o w', 'é', 'zz', 'lo', 'ell', 'BCA', 'cd')).map(
     ([key, q]) =>
       new Read(`search ${key} ${q}`, (m, r) => {
         const st = stateAt(m.revs);
@@ -516,8 +518,8 @@ describe('record store against a reference model', () => {
     fc.assert(
       fc.property(fc.commands(commandArbs, { maxCommands: 80, size: 'max' }), (cmds) => {
         const kv = new MemStore();
-        const real: Real = { kv, store: undefined as unknown as RecordStore, events: [] };
-        real.store = new RecordStore(kv, { onRevision: (e) => real.events.push(e) });
+        const feed = new ChangeFeed<Value>();
+        const real: Real = { kv, store: new RecordStore(kv, { changes: feed }), feed };
         fc.modelRun(() => ({ model: { revs: [], ts: 0, lastId: 0n }, real }), cmds);
       }),
       { numRuns: 300, seed: 20261122 },

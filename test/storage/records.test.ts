@@ -21,6 +21,7 @@ import {
   type Value,
   type RecordRevisionEvent,
 } from '../../core/storage/records/index.js';
+import { literalPrefix } from '../../core/storage/records/criteria.js';
 import { compareBytes } from '../../core/storage/port.js';
 
 let tick = 0;
@@ -244,6 +245,20 @@ describe('writes and reads', () => {
   });
 });
 
+describe('regex literal prefixes', () => {
+  it('takes the literal text before the first metacharacter, dropping an optional last character', () => {
+    expect(literalPrefix('Bob .*')).toBe('Bob ');
+    expect(literalPrefix('ab+c')).toBe('ab');
+    expect(literalPrefix('abc?')).toBe('ab');
+    expect(literalPrefix('ab*')).toBe('a');
+    expect(literalPrefix('a{2}')).toBe('');
+    expect(literalPrefix('abc')).toBe('abc');
+    expect(literalPrefix('a|b')).toBe('');
+    expect(literalPrefix('.*x')).toBe('');
+    expect(literalPrefix('\\.x')).toBe('');
+  });
+});
+
 describe('insert', () => {
   it('types values by Concourse rules and turns nested objects into linked records', () => {
     const { store } = fresh();
@@ -322,6 +337,9 @@ describe('find, search, browse, navigate, calculate', () => {
     expect(s.find(where.gt('age', str('a')))).toEqual([4n]);
     expect(s.find(where.regex('name', '.*[Ss]mith.*'))).toEqual([1n, 3n]);
     expect(s.find(where.regex('name', 'Smith'))).toEqual([]); // whole-value match
+    expect(s.find(where.regex('name', 'Bob .*'))).toEqual([2n]); // read from the "Bob " slice only
+    expect(s.find(where.regex('name', 'Dav?e'))).toEqual([4n]);
+    expect(s.find(where.regex('name', 'Dave|Bob.*'))).toEqual([2n, 4n]);
     expect(s.find(where.notRegex('name', '.*[Ss]mith.*'))).toEqual([2n, 4n]);
     expect(s.find(where.contains('name', 'mith'))).toEqual([1n, 3n]);
     expect(s.find(where.contains('name', 'Smith'))).toEqual([1n]); // contains is case-sensitive

@@ -81,6 +81,13 @@ export class ByteWriter {
   }
   /** UTF-8 with 0x00 escaped as 00 FF and terminated by 00 01: prefix-free, order-preserving. */
   text(s: string): this {
+    return this.textBody(s).byte(0).byte(1);
+  }
+  /**
+   * The encoding of s without its terminator: the encoding of every string that starts with s
+   * starts with these bytes (escaping is per character).
+   */
+  textBody(s: string): this {
     this.room(s.length * 3 + 2);
     const b = this.buf;
     for (let i = 0; i < s.length; i++) {
@@ -114,8 +121,6 @@ export class ByteWriter {
       }
     }
     this.room(2);
-    this.buf[this.len++] = 0;
-    this.buf[this.len++] = 1;
     return this;
   }
   value(v: Value): this {
@@ -343,6 +348,11 @@ export function comparisonPrefix(v: Value): Bytes {
     default:
       return w.value(v).finish();
   }
+}
+
+/** The value-encoding prefix shared by every string that starts with `s`. */
+export function stringPrefix(s: string): Bytes {
+  return new ByteWriter(16).byte(CLASS_STRING).textBody(s).finish();
 }
 
 export function classTag(v: Value): number {

@@ -39,7 +39,15 @@ export const where = {
 export type CheckedCondition =
   | { readonly op: 'cmp'; readonly key: string; readonly operator: '=' | '!=' | '>' | '>=' | '<' | '<='; readonly value: Value }
   | { readonly op: 'between'; readonly key: string; readonly lower: Value; readonly upper: Value }
-  | { readonly op: 'regex'; readonly key: string; readonly negate: boolean; readonly re: RegExp; readonly source: string }
+  | {
+      readonly op: 'regex';
+      readonly key: string;
+      readonly negate: boolean;
+      readonly re: RegExp;
+      readonly source: string;
+      /** A literal every match starts with ('' if none is known): narrows a regex scan. */
+      readonly prefix: string;
+    }
   | { readonly op: 'contains'; readonly key: string; readonly text: string };
 
 export type CheckedCriteria =
@@ -90,7 +98,7 @@ export function checkCriteria(c: unknown, depth = 0): CheckedCriteria {
       } catch (e) {
         return fail('bad-criteria', `bad regex ${JSON.stringify(source)}: ${(e as Error).message}`);
       }
-      return { op: 'regex', key, negate: operator === 'not regex', re, source };
+      return { op: 'regex', key, negate: operator === 'not regex', re, source, prefix: literalPrefix(source) };
     }
     case 'contains': {
       const text = o['pattern'];
@@ -102,6 +110,23 @@ export function checkCriteria(c: unknown, depth = 0): CheckedCriteria {
     default:
       return fail('bad-operator', `unknown operator ${JSON.stringify(operator)} (one of ${OPERATORS.map((x) => `'${x}'`).join(', ')})`);
   }
+}
+
+const REGEX_META = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
+
+/**
+ * The literal text at the start of a regex that every (whole-value) match must begin with:
+ * characters up to the first metacharacter, minus the last one if a quantifier follows it.
+ * Any alternation anywhere gives no prefix (it could apply to the whole pattern).
+ */
+export function literalPrefix(source: string): string {
+  if (source.includes('|')) return '';
+  const chars = Array.from(source);
+  let i = 0;
+  while (i < chars.length && !REGEX_META.has(chars[i]!)) i++;
+  const next = chars[i];
+  if (next === '?' || next === '*' || next === '{') i--;
+  return chars.slice(0, Math.max(0, i)).join('');
 }
 
 /** The keys a criteria reads: what the lock layer range-locks. */

@@ -4,7 +4,7 @@
 // staged batch, so a transaction reads its own writes.
 import { compareBytes, type Bytes, type KeyValue } from '../port.js';
 import type { Timestamp } from '../types.js';
-import { ByteReader, classTag, comparisonPrefix, concat } from './codec.js';
+import { ByteReader, classTag, comparisonPrefix, concat, stringPrefix } from './codec.js';
 import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './criteria.js';
 import { fail } from './errors.js';
 import { fold, grams, searchMatches } from './fulltext.js';
@@ -460,6 +460,9 @@ export class RecordReader {
     if (gs.length === 0) {
       const tag = classTag({ type: 'string', value: '' });
       this.scanValues(k, Uint8Array.of(tag), Uint8Array.of(tag + 1), undefined, (x) => searchMatches(x.value as string, q), out);
+    } else if (gs.length === 1 && gs[0] === q) {
+      // The query is one trigram: a posting already proves a current value contains it.
+      return [...this.gramCandidates(k, gs)].sort(cmpBig);
     } else {
       for (const r of this.gramCandidates(k, gs)) {
         if (this.select(k, r).some((x) => x.type === 'string' && searchMatches(x.value, q))) out.add(r);
@@ -619,11 +622,21 @@ function valueRanges(c: CheckedCondition): Array<[Bytes | undefined, Bytes | und
       // Concourse's BETWEEN: lower inclusive, upper exclusive.
       return [[comparisonPrefix(c.lower), comparisonPrefix(c.upper)]];
     case 'regex':
-    case 'contains': {
-      const tag = classTag({ type: 'string', value: '' });
-      return [[Uint8Array.of(tag), Uint8Array.of(tag + 1)]];
-    }
+      // A regex is only ever tested on strings: the match must start with its literal prefix,
+      // so only that slice of the key's strings is read. `not regex` reads all of them.
+      if (!c.negate && c.prefix.length > 0) {
+        const p = stringPrefix(c.prefix);
+        return [[p, endOf(p)]];
+      }
+      return [stringClass()];
+    case 'contains':
+      return [stringClass()];
   }
+}
+
+function stringClass(): [Bytes, Bytes] {
+  const tag = classTag({ type: 'string', value: '' });
+  return [Uint8Array.of(tag), Uint8Array.of(tag + 1)];
 }
 
 function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
