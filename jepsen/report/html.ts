@@ -199,7 +199,8 @@ function layoutAxis(ops: readonly Operation[]): Layout {
   const rank = new Map<number, number>();
   sorted.forEach((p, i) => rank.set(p, i));
   const n = sorted.length + 1; // one extra slot on the right for operations that never completed
-  const step = Math.max(10, Math.min(56, Math.floor(1200 / Math.max(1, n))));
+  // Wide enough that a short bar still shows the start of its label (the rest is in the tooltip).
+  const step = Math.max(22, Math.min(56, Math.floor(1200 / Math.max(1, n))));
   const pad = 8;
   const width = pad * 2 + n * step;
   const x = (pos: number): number => pad + (Number.isFinite(pos) ? (rank.get(pos) ?? 0) : n) * step;
@@ -216,7 +217,12 @@ function renderTimeline(
   anchor: string,
   partValid: Verdict,
 ): string {
-  const processes = [...new Set(ops.map((o) => o.process))].sort((a, b) => a - b);
+  // The processes of the counterexample get the top rows: in a long history with many
+  // retired processes they would otherwise sit hundreds of rows down.
+  const cxProcesses = new Set(ops.filter((o) => roles.get(o.id) === 'cx').map((o) => o.process));
+  const processes = [...new Set(ops.map((o) => o.process))].sort(
+    (a, b) => Number(cxProcesses.has(b)) - Number(cxProcesses.has(a)) || a - b,
+  );
   const row = new Map<number, number>();
   processes.forEach((p, i) => row.set(p, i));
   const axis = layoutAxis(ops);
@@ -224,7 +230,8 @@ function renderTimeline(
 
   const labels: string[] = [];
   processes.forEach((p, i) => {
-    labels.push(`<text x="${LABEL_COLUMN_PX - 8}" y="${AXIS_PX + i * ROW_PX + BAR_PX - 4}" text-anchor="end">process ${p}</text>`);
+    const cls = cxProcesses.has(p) ? ' class="cx-process"' : '';
+    labels.push(`<text${cls} x="${LABEL_COLUMN_PX - 8}" y="${AXIS_PX + i * ROW_PX + BAR_PX - 4}" text-anchor="end">process ${p}</text>`);
   });
 
   const parts: string[] = [];
@@ -237,9 +244,11 @@ function renderTimeline(
   }
   // A band behind the counterexample's operations marks where in time the conflict is.
   const cxOps = ops.filter((o) => roles.get(o.id) === 'cx');
+  let focusX = 0;
   if (cxOps.length > 0) {
     const x0 = Math.min(...cxOps.map((o) => axis.x(o.call)));
     const x1 = Math.max(...cxOps.map((o) => axis.x(o.ret)));
+    focusX = (x0 + x1) / 2;
     parts.push(`<rect class="cx-band" x="${x0 - 3}" y="${AXIS_PX - 6}" width="${Math.max(6, x1 - x0 + 6)}" height="${height - AXIS_PX + 6}"/>`);
   }
   // Counterexample bars last, so they are drawn on top.
@@ -262,7 +271,7 @@ function renderTimeline(
   }
   return (
     `<div class="timeline"><svg class="labels" width="${LABEL_COLUMN_PX}" height="${height}" role="img" aria-label="processes">${labels.join('')}</svg>` +
-    `<div class="scroll"><svg class="lanes" width="${axis.width}" height="${height}" role="img" aria-label="operations by process over event positions">${parts.join('')}</svg></div></div>`
+    `<div class="scroll" data-focus-x="${Math.round(focusX)}"><svg class="lanes" width="${axis.width}" height="${height}" role="img" aria-label="operations by process over event positions">${parts.join('')}</svg></div></div>`
   );
 }
 
@@ -356,6 +365,7 @@ caption { text-align: left; padding: 4px 0; color: #4a525c; }
 .cx-box { margin: 8px 0; } .cx-box h3 { font-size: 15px; color: var(--cx-edge); margin: 6px 0; }
 tr.cx td { background: #fdeaea; }
 .timeline { display: flex; border: 1px solid #e1e4e8; border-radius: 4px; margin-top: 8px; }
+.timeline .labels .cx-process { fill: var(--cx-edge); font-weight: bold; }
 .timeline .labels { flex: none; background: #fafbfc; border-right: 1px solid #e1e4e8; font-size: 12px; fill: #4a525c; }
 .timeline .scroll { overflow-x: auto; flex: 1; }
 .row-band { fill: #f3f5f8; }
@@ -377,6 +387,12 @@ details.prefix { margin-top: 8px; } details.prefix ol { font: 12px ui-monospace,
 const SCRIPT = `
 (function () {
   var tip = document.getElementById('tip');
+  // Open each time line on its counterexample, which may be far to the right.
+  var lines = document.querySelectorAll('.scroll[data-focus-x]');
+  for (var j = 0; j < lines.length; j++) {
+    var fx = Number(lines[j].getAttribute('data-focus-x'));
+    if (fx > 0) lines[j].scrollLeft = Math.max(0, fx - lines[j].clientWidth / 2);
+  }
   var ops = document.querySelectorAll('g.op');
   for (var i = 0; i < ops.length; i++) {
     var t = ops[i].querySelector('title');
