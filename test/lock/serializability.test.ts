@@ -3,15 +3,30 @@
 // state survives a snapshot and restore in the middle of a run.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ACCOUNTS, checkSerializable, runWorkload, type Program, type RunSpec, type Step } from './workload.js';
+import { double, integer, where, type Value } from '../../core/storage/records/index.js';
+import { ACCOUNTS, checkSerializable, runWorkload, type Op, type Program, type RunSpec, type Step } from './workload.js';
 
 const n = ACCOUNTS.length;
+// Small domains so transactions collide: records 1..4 (the accounts), keys x and y, values 0..4
+// (sometimes as doubles: 2.0D and 2 are one value to criteria and to range locks).
+const valArb: fc.Arbitrary<Value> = fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 5 })).map(([v, d]) => (d === 0 ? double(v) : integer(v)));
+const recArb = fc.constantFrom(...ACCOUNTS);
+const keyArb = fc.constantFrom('x', 'y');
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ record: recArb, key: keyArb }).map(({ record, key }): Op => ({ type: 'get', record, key })),
+  recArb.map((record): Op => ({ type: 'select', record })),
+  fc.record({ type: fc.constantFrom('add', 'remove', 'set'), record: recArb, key: keyArb, value: valArb }).map((o): Op => o),
+  fc.record({ key: keyArb, v: valArb, w: valArb, how: fc.constantFrom('gt', 'lte', 'eq', 'ne', 'between' as const) }).map(
+    ({ key, v, w, how }): Op => ({ type: 'find', criteria: how === 'between' ? where.between(key, v, w) : where[how](key, v) }),
+  ),
+);
 const programArb: fc.Arbitrary<Program> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ from: fc.nat(n - 1), d: fc.integer({ min: 1, max: n - 1 }), amount: fc.integer({ min: 1, max: 60 }), twoPhase: fc.boolean() }).map(({ from, d, amount, twoPhase }): Program => ({ kind: 'transfer', from, to: (from + d) % n, amount, twoPhase })) },
   { weight: 2, arbitrary: fc.shuffledSubarray([0, 1, 2, 3], { minLength: n, maxLength: n }).map((order): Program => ({ kind: 'audit', order })) },
   { weight: 1, arbitrary: fc.constant<Program>({ kind: 'atomic-audit' }) },
   { weight: 1, arbitrary: fc.integer({ min: 50, max: 150 }).map((threshold): Program => ({ kind: 'rich', threshold })) },
   { weight: 1, arbitrary: fc.record({ a: fc.nat(n - 1), d: fc.integer({ min: 1, max: n - 1 }) }).map(({ a, d }): Program => ({ kind: 'rebalance', a, b: (a + d) % n })) },
+  { weight: 3, arbitrary: fc.record({ ops: fc.array(opArb, { minLength: 1, maxLength: 5 }), atomic: fc.boolean() }).map(({ ops, atomic }): Program => ({ kind: 'random', ops, atomic })) },
 );
 const stepArb: fc.Arbitrary<Step> = fc.record({
   client: fc.nat(3),

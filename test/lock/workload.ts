@@ -32,7 +32,9 @@ export type Program =
   /** find(balance > threshold) twice around a read of every account: phantoms would differ. */
   | { readonly kind: 'rich'; readonly threshold: number }
   /** select of two whole records, then a transfer between them based on what it saw. */
-  | { readonly kind: 'rebalance'; readonly a: number; readonly b: number };
+  | { readonly kind: 'rebalance'; readonly a: number; readonly b: number }
+  /** Any operations on other keys (multi-valued, every criteria kind): broad coverage for the replay check. */
+  | { readonly kind: 'random'; readonly ops: readonly Op[]; readonly atomic: boolean };
 
 const bal = (r: Result | undefined): number => {
   if (r?.type !== 'values' || r.values.length !== 1 || r.values[0]!.type !== 'integer') {
@@ -75,6 +77,9 @@ export function nextOp(p: Program, rs: readonly Result[]): Op | 'commit' {
       if (rs.length === ACCOUNTS.length + 1) return find;
       return 'commit';
     }
+    case 'random':
+      if (p.atomic) throw new Error('atomic programs run as one command');
+      return p.ops[rs.length] ?? 'commit';
     case 'rebalance': {
       if (rs.length === 0) return { type: 'select', record: ACCOUNTS[p.a]! };
       if (rs.length === 1) return { type: 'select', record: ACCOUNTS[p.b]! };
@@ -92,8 +97,10 @@ export function nextOp(p: Program, rs: readonly Result[]): Op | 'commit' {
   }
 }
 
-export function atomicOps(p: Program): Op[] | undefined {
-  return p.kind === 'atomic-audit' ? ACCOUNTS.map((_, i) => getBal(i)) : undefined;
+export function atomicOps(p: Program): readonly Op[] | undefined {
+  if (p.kind === 'atomic-audit') return ACCOUNTS.map((_, i) => getBal(i));
+  if (p.kind === 'random' && p.atomic) return p.ops;
+  return undefined;
 }
 
 /** What each program promises about its own reads, whatever the interleaving. */
@@ -113,6 +120,7 @@ export function ownInvariant(p: Program, rs: readonly Result[]): string | undefi
     }
     case 'transfer':
     case 'rebalance':
+    case 'random':
       return undefined;
     default: {
       const _: never = p;
