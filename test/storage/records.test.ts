@@ -20,6 +20,7 @@ import {
   decodeValue,
   type Value,
   type RecordRevisionEvent,
+  parseCriteria,
 } from '../../core/storage/records/index.js';
 import { literalPrefix } from '../../core/storage/records/criteria.js';
 import { compareBytes } from '../../core/storage/port.js';
@@ -256,6 +257,49 @@ describe('regex literal prefixes', () => {
     expect(literalPrefix('a|b')).toBe('');
     expect(literalPrefix('.*x')).toBe('');
     expect(literalPrefix('\\.x')).toBe('');
+  });
+});
+
+describe('criteria text (CCL-style)', () => {
+  it('parses operators, values, precedence and parentheses', () => {
+    expect(parseCriteria('age > 30')).toEqual(where.gt('age', integer(30)));
+    expect(parseCriteria("name = 'Ada \\'L\\''")).toEqual(where.eq('name', str("Ada 'L'")));
+    expect(parseCriteria('a eq 5000000000')).toEqual(where.eq('a', long(5000000000n)));
+    expect(parseCriteria('a=-5')).toEqual(where.eq('a', integer(-5)));
+    expect(parseCriteria('a = 5L')).toEqual(where.eq('a', long(5)));
+    expect(parseCriteria('a = 1.5')).toEqual(where.eq('a', double(1.5)));
+    expect(parseCriteria('a = 2D')).toEqual(where.eq('a', double(2)));
+    expect(parseCriteria('a = TRUE')).toEqual(where.eq('a', bool(true)));
+    expect(parseCriteria('a = @7')).toEqual(where.eq('a', link(7)));
+    expect(parseCriteria('a = ts:-9')).toEqual(where.eq('a', timestampMicros(-9n)));
+    expect(parseCriteria('a = bare')).toEqual(where.eq('a', str('bare')));
+    expect(parseCriteria('a between 1 and 5')).toEqual(where.between('a', integer(1), integer(5)));
+    expect(parseCriteria('a bw 1, 5')).toEqual(where.between('a', integer(1), integer(5)));
+    expect(parseCriteria('n regex "A.*"')).toEqual(where.regex('n', 'A.*'));
+    expect(parseCriteria('n not regex "A.*"')).toEqual(where.notRegex('n', 'A.*'));
+    expect(parseCriteria('n nregex x')).toEqual(where.notRegex('n', 'x'));
+    expect(parseCriteria("n contains 'mit'")).toEqual(where.contains('n', 'mit'));
+    expect(parseCriteria('f links to @3')).toEqual(where.linksTo('f', 3n));
+    expect(parseCriteria('f -> 3')).toEqual(where.linksTo('f', 3n));
+    expect(parseCriteria('a = 1 or b = 2 and c = 3')).toEqual(where.or(where.eq('a', integer(1)), where.and(where.eq('b', integer(2)), where.eq('c', integer(3)))));
+    expect(parseCriteria('(a = 1 || b = 2) && c != 3')).toEqual(where.and(where.or(where.eq('a', integer(1)), where.eq('b', integer(2))), where.ne('c', integer(3))));
+    expect(parseCriteria('a between 1 and 5 and b = 2')).toEqual(where.and(where.between('a', integer(1), integer(5)), where.eq('b', integer(2))));
+  });
+  it('says what is wrong', () => {
+    expect(code(() => parseCriteria('a ~ 1'))).toBe('bad-operator');
+    expect(code(() => parseCriteria('a = '))).toBe('bad-criteria');
+    expect(code(() => parseCriteria('(a = 1'))).toBe('bad-criteria');
+    expect(code(() => parseCriteria('a = 1 b'))).toBe('bad-criteria');
+    expect(code(() => parseCriteria("a = 'x"))).toBe('bad-criteria');
+    expect(code(() => parseCriteria('1a = 1'))).toBe('bad-key');
+    expect(code(() => parseCriteria('   '))).toBe('bad-criteria');
+  });
+  it('finds with parsed criteria', () => {
+    const { store } = fresh();
+    store.insert({ name: 'Ada', age: 36 }, ctx());
+    store.insert({ name: 'Bob', age: 20 }, ctx());
+    expect(store.find(parseCriteria("age >= 30 or name = 'Bob'"))).toEqual([1n, 2n]);
+    expect(store.find(parseCriteria('age between 10 and 30'))).toEqual([2n]);
   });
 });
 

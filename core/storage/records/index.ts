@@ -61,3 +61,4 @@ export { fold as foldForSearch, GRAM_LENGTH } from './fulltext.js';
 export { encodeValue, decodeValue } from './codec.js';
 export { NAMESPACE as RECORDS_NAMESPACE } from './layout.js';
 export type { KVReader } from './staged.js';
+export { parseCriteria, parseValueLiteral } from './ccl.js';
