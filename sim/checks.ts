@@ -80,7 +80,6 @@ function atLeastAsUpToDate(a: LogView, b: LogView): boolean {
 export class SafetyChecks {
   readonly violations: Violation[] = [];
   private readonly parts: PartitionChecks[] = [];
-  private readonly commitSeen = new Map<string, number>();
   private readonly durableCommit = new Map<string, number>();
   private readonly votes = new Map<string, NodeId>();
   nowMs = 0;
@@ -193,14 +192,6 @@ export class SafetyChecks {
 
   acknowledged(p: number, index: number): void {
     this.part(p).acked.add(index);
-  }
-
-  /** After every event that touched a running node: its commit index never goes back. */
-  commitNow(node: NodeId, incarnation: number, p: number, commit: number): void {
-    const key = `${node}/${incarnation}/${p}`;
-    const prior = this.commitSeen.get(key) ?? 0;
-    if (commit < prior) this.fail('commit-monotonic', `partition ${p}: ${node} moved its commit index back from ${prior} to ${commit}`);
-    else this.commitSeen.set(key, commit);
   }
 
   /** Every hard state written: its commit is not below the last durable one. */

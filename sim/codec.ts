@@ -40,8 +40,11 @@ export class ByteWriter {
   str(s: string): void {
     this.bytes(encoder.encode(s));
   }
+  /** A copy of what was written; the writer is then empty and can be reused. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.n);
+    const out = this.buf.slice(0, this.n);
+    this.n = 0;
+    return out;
   }
 }
 

@@ -39,8 +39,11 @@ export interface CrashOutcome {
   readonly torn: boolean;
 }
 
+/** One writer reused for every record (the simulation is single-threaded). */
+const writer = new ByteWriter();
+
 function frame(type: number, partition: number, body: (w: ByteWriter) => void): Uint8Array {
-  const w = new ByteWriter();
+  const w = writer;
   w.u8(type);
   w.u32(partition);
   body(w);

@@ -312,7 +312,8 @@ class World {
     }
     for (let p = 0; p < this.o.partitions; p++) {
       const st = node.status(partitionId(p));
-      this.checks.commitNow(s.id, s.incarnation, p, st.commit);
+      // Commit never goes back within one incarnation (lastCommit is reset on restart).
+      if (st.commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${st.commit}`);
       if (st.commit > s.lastCommit[p]! && st.role === 'leader') {
         const g = node.raftGroup(partitionId(p));
         this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
@@ -374,6 +375,7 @@ class World {
     this.crashes++;
     const out = s.disk.crash(this.faultRng, torn);
     s.durableLogs = this.durableLogsOf(s);
+    s.lastCommit.fill(0);
     this.trace.record(this.now, 7, s.index, out.lostRecords, out.torn ? 1 : 0, () => `${s.id} crashes (lost ${out.lostRecords} unsynced records, kept ${out.keptUnsynced}${out.torn ? ', last one torn' : ''})`);
   }
 
