@@ -35,13 +35,10 @@ export class ByteWriter {
   }
   /** Unsigned 64-bit big-endian. */
   u64(n: bigint): this {
-    this.room(8);
-    for (let i = 7; i >= 0; i--) {
-      this.buf[this.len + i] = Number(n & 0xffn);
-      n >>= 8n;
-    }
-    this.len += 8;
-    return this;
+    // Two 32-bit halves: far cheaper than eight bigint shifts.
+    const hi = Number(BigInt.asUintN(32, n >> 32n));
+    const lo = Number(BigInt.asUintN(32, n));
+    return this.u32(hi).u32(lo);
   }
   /** A non-negative safe integer as 8 big-endian bytes (versions, timestamps). */
   uint(n: number): this {
@@ -154,9 +151,9 @@ export class ByteReader {
     return b;
   }
   u64(): bigint {
-    let n = 0n;
-    for (let i = 0; i < 8; i++) n = (n << 8n) | BigInt(this.byte());
-    return n;
+    const hi = this.u32();
+    const lo = this.u32();
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
   uint(): number {
     const b = this.buf;
