@@ -152,12 +152,15 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   let steps = 0;
   const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
   const deadline = options.deadlineMs ?? Number.POSITIVE_INFINITY;
-  let best: number[] = [];
+  // Copies of the path (ops applied at depths 0..k-1) at its longest and at its deepest
+  // dead end. Only the part below which the path changed since the last copy is re-copied,
+  // so keeping them costs O(1) amortized per step.
+  const best = new PathCopy();
+  const stuckPrefix = new PathCopy();
   let stuckDepth = -1;
   let stuckOp = -1;
-  let stuckPrefix: number[] = [];
   let stuckState = model.hash(state);
-  const prefix = (): number[] => stack.filter((f) => f.applied !== -1).map((f) => f.applied);
+  const pathAt = (d: number): number => (stack[d] as Frame).applied;
   const ids = (xs: readonly number[]): number[] => xs.map((i) => (ops[i] as Operation).id);
 
   /** Pushes the frame for the current configuration; false if it is a dead end at once. */
@@ -167,7 +170,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = c.blocker;
-        stuckPrefix = prefix();
+        stuckPrefix.record(linearizedCount, pathAt);
         stuckState = model.hash(state);
       }
       return false;
@@ -179,15 +182,18 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   if (!open()) {
     return { valid: false, linearized: [], stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
   }
+  if (stack.length === 0) throw new Error('unreachable');
   for (;;) {
     const top = stack[stack.length - 1];
     if (top === undefined) {
-      return { valid: false, linearized: ids(stuckPrefix), stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
+      return { valid: false, linearized: ids(stuckPrefix.get()), stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
     }
     if (top.applied !== -1) {
       // Back from a child that failed: undo, then move to the next choice.
       flip(top.applied);
       linearizedCount--;
+      best.changedAt(linearizedCount);
+      stuckPrefix.changedAt(linearizedCount);
       state = top.before;
       top.applied = -1;
       top.choice++;
@@ -206,7 +212,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       }
       steps++;
       if (steps > maxSteps || ((steps & 1023) === 0 && Date.now() > deadline)) {
-        return { valid: 'unknown', linearized: ids(best), steps };
+        return { valid: 'unknown', linearized: ids(best.get()), steps };
       }
       const s = top.succ.states[top.choice] as S;
       flip(i);
@@ -226,18 +232,41 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = firstUndoneByRet();
-        stuckPrefix = prefix();
+        stuckPrefix.record(linearizedCount, pathAt);
         stuckState = model.hash(state);
       }
       stack.pop();
       continue;
     }
-    if (linearizedCount > best.length) best = prefix();
+    if (linearizedCount > best.length) best.record(linearizedCount, pathAt);
     if (linearizedCount === n) {
       const order = stack.filter((f) => f.applied !== -1 && !(f.succ !== undefined && f.choice === f.succ.skip)).map((f) => f.applied);
       return { valid: true, linearized: ids(order), steps };
     }
     open();
     // If open() found a dead end, the loop comes back to `top` and tries its next choice.
+  }
+}
+
+/** A copy of a prefix of the search path, refreshed incrementally. */
+class PathCopy {
+  private readonly items: number[] = [];
+  length = 0;
+  /** Lowest depth whose entry may differ from the live path. */
+  private low = 0;
+
+  changedAt(depth: number): void {
+    if (depth < this.low) this.low = depth;
+  }
+
+  record(length: number, at: (depth: number) => number): void {
+    for (let d = Math.min(this.low, length); d < length; d++) this.items[d] = at(d);
+    this.items.length = length;
+    this.length = length;
+    this.low = length;
+  }
+
+  get(): number[] {
+    return this.items.slice(0, this.length);
   }
 }
