@@ -745,7 +745,10 @@ export class Raft implements RaftGroup {
       this.prs.set(id, pr);
     }
     // A noop of our term: committing it commits everything before it (§5.4.2, §8).
-    this.appendEntry('noop', new Uint8Array(0));
+    // The planted bug commit-previous-term counts replicas of earlier-term entries instead,
+    // which makes the noop look unnecessary; without it the window of Figure 8 (a new leader
+    // whose log ends in earlier-term entries) is open after every election.
+    if (!this.bugs.has('commit-previous-term')) this.appendEntry('noop', new Uint8Array(0));
   }
 
   private campaign(kind: CampaignKind): void {

@@ -146,6 +146,9 @@ export class Cluster {
   /** index -> the entry first applied there by any node, for state machine safety. */
   readonly appliedAt = new Map<number, Applied>();
   violations: string[] = [];
+  /** index -> the term of the entry committed there and the term of the leader that committed it. */
+  readonly committed = new Map<number, { term: number; inTerm: number }>();
+  private maxCommitted = 0;
   /** Called with every Ready before the driver acts on it (for contract checks). */
   onReady: ((id: NodeId, rd: Ready) => void) | null = null;
   /** Reads requested: context -> the highest commit index any node knew when it was asked. */
@@ -228,6 +231,14 @@ export class Cluster {
         }
       }
       if (rd.softState.role === 'leader') {
+        const st = n.raft.status();
+        if (!this.leaders.has(st.term)) this.checkLeaderCompleteness(id, st.term);
+        // Record what this leader commits, and in which term, for later leaders' checks.
+        for (let i = this.maxCommitted + 1; i <= st.commit; i++) {
+          const t = n.raft.termAt(i as LogIndex);
+          if (t !== null) this.committed.set(i, { term: t, inTerm: st.term });
+        }
+        this.maxCommitted = Math.max(this.maxCommitted, st.commit);
         const prev = this.leaders.get(n.raft.status().term);
         if (prev !== undefined && prev !== id) this.violations.push(`election safety: ${prev} and ${id} both led term ${n.raft.status().term}`);
         this.leaders.set(n.raft.status().term, id);
@@ -254,6 +265,23 @@ export class Cluster {
     const n = this.nodes.get(m.to);
     if (n === undefined || !n.up || this.cut.has(`${m.from}->${m.to}`)) return;
     n.raft.step(m);
+  }
+
+  /** Leader completeness: a new leader of `term` holds every entry committed in an earlier term. */
+  private checkLeaderCompleteness(id: NodeId, term: number): void {
+    const r = this.raft(id);
+    for (const [i, c] of this.committed) {
+      if (c.inTerm >= term) continue;
+      const have = r.termAt(i as LogIndex);
+      if (have !== null && have !== c.term) {
+        this.violations.push(`leader completeness: ${id} leads term ${term} with term ${have} at ${i}, where term ${c.term} was committed in term ${c.inTerm}`);
+        return;
+      }
+      if (have === null && i > r.status().lastIndex) {
+        this.violations.push(`leader completeness: ${id} leads term ${term} without committed index ${i}`);
+        return;
+      }
+    }
   }
 
   /** Ask `id` for a linearizable read point, remembering what was committed at that moment. */

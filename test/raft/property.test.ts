@@ -25,9 +25,11 @@ describe('raft under random schedules', () => {
     expect(progress / 300).toBeGreaterThan(3);
   });
 
-  // Bugs the blind random search finds within a few hundred schedules. (The others need a
-  // precise interleaving; their stories are in elections, figure8, read-index tests.)
-  const findable: PlantedBug[] = ['vote-without-log-check', 'ack-before-durable', 'apply-uncommitted', 'truncate-committed'];
+  // Bugs this blind random search finds within a few hundred schedules. commit-previous-term
+  // and stale-read need a longer, more precise interleaving (Figure 8; a read at a deposed
+  // leader inside its check-quorum window): their stories are in figure8 and read-index tests,
+  // and the whole-cluster simulator finds them in a sweep.
+  const findable: PlantedBug[] = ['vote-without-log-check', 'forget-vote-on-restart', 'ack-before-durable', 'apply-uncommitted', 'truncate-committed'];
   for (const bug of findable) {
     it(`finds a violation with the planted bug ${bug}`, () => {
       const out = fc.check(
