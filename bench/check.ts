@@ -97,8 +97,7 @@ function cases(quick: boolean): Case[] {
       }
     }
   }
-  // The same shapes with 20% cas: a register with cas cannot be decided by unique values
-  // alone, so these exercise the search itself.
+  // The same shapes with 20% cas (model cas-register).
   for (const processes of [8, 16, 32, 64]) {
     for (const { ops, info } of sizes) {
       for (const stale of [false, true]) {
@@ -106,6 +105,15 @@ function cases(quick: boolean): Case[] {
         const name = `1 key, ${processes} procs, ${ops} ops, ${Math.round(info * 100)}% info, 20% cas, ${stale ? 'stale late' : 'linearizable'}`;
         out.push({ name, targetMs: 10_000, build: () => ({ ...singleKeyCase({ processes, ops, infoRate: info, stale, seed, cas: 0.2 }), name }) });
       }
+    }
+  }
+  // Repeated values (1..500 over ~500 writes): a read's value no longer names the write it
+  // saw, so a checker cannot decide by unique values and must search.
+  for (const processes of [8, 16, 32, 64]) {
+    for (const stale of [false, true]) {
+      const seed = 3000 + processes * 10 + (stale ? 1 : 0);
+      const name = `1 key, ${processes} procs, 1000 ops, 10% info, values 1..500, ${stale ? 'stale late' : 'linearizable'}`;
+      out.push({ name, targetMs: 10_000, build: () => ({ ...singleKeyCase({ processes, ops: 1000, infoRate: 0.1, stale, seed, values: 500 }), name }) });
     }
   }
   // Small but hard: one register, few processes, repeated values (1..5) and 25% info. Found

@@ -26,11 +26,13 @@ export interface SingleKeyParams {
   readonly infoRate: number;
   readonly stale: boolean;
   readonly seed: number | string;
-  /**
-   * Fraction of cas operations (default 0: reads and writes only, model `register`). With cas
-   * the model is `cas-register`, and a checker can no longer decide by unique values alone.
-   */
+  /** Fraction of cas operations (default 0: reads and writes only, model `register`); with cas the model is `cas-register`. */
   readonly cas?: number;
+  /**
+   * Written values drawn from 1..n (repeats) instead of unique ones: then equal values no
+   * longer say which write a read saw, and a checker must search.
+   */
+  readonly values?: number;
 }
 
 export function singleKeyOptions(p: SingleKeyParams): GenerateOptions {
@@ -42,13 +44,15 @@ export function singleKeyOptions(p: SingleKeyParams): GenerateOptions {
     register: true,
     mix: { read: 0.5, write: 0.5 - cas, cas, delete: 0 },
     infoRate: p.infoRate,
+    ...(p.values !== undefined ? { values: p.values } : {}),
   };
 }
 
 /** One register, many concurrent processes, many info writes (and, optionally, cas). */
 export function singleKeyCase(p: SingleKeyParams): HardCase {
   const casNote = (p.cas ?? 0) > 0 ? `, ${Math.round((p.cas ?? 0) * 100)}% cas` : '';
-  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info${casNote}, ${p.stale ? 'stale read late' : 'linearizable'}`;
+  const valuesNote = p.values !== undefined ? `, values 1..${p.values}` : '';
+  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info${casNote}${valuesNote}, ${p.stale ? 'stale read late' : 'linearizable'}`;
   const model: CheckModelName = (p.cas ?? 0) > 0 ? 'cas-register' : 'register';
   const history = generateHistory(singleKeyOptions(p));
   if (!p.stale) return { name, model, expected: true, history };
