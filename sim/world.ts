@@ -117,9 +117,14 @@ const MSG_CODES: Record<Message['type'], number> = {
   'read-index-response': 11,
 };
 
-/** How long after the last fault heals the cluster has to elect a leader and commit a write. */
-export function settleMs(durationMs: number): number {
-  return Math.max(1000, Math.min(15_000, Math.floor(durationMs * 0.25)));
+/**
+ * How long after the last fault heals the cluster has to elect a leader and commit a write:
+ * a quarter of the run (at most 15 s), but never less than two client timeouts plus a few
+ * election timeouts (a client stuck on a request lost in the faults must time out and retry).
+ */
+export function settleMs(durationMs: number, tuning: ClusterTuning): number {
+  const floor = 2 * tuning.workload.timeoutMs + 4 * tuning.electionTicks * tuning.tickMs;
+  return Math.min(durationMs, Math.max(floor, Math.min(15_000, Math.floor(durationMs * 0.25))));
 }
 
 export function shortMessage(m: Message): string {
@@ -193,9 +198,10 @@ class World {
     this.trace = new Trace(o.trace);
     this.checks = new SafetyChecks(o.partitions);
     this.bugs = o.bug === null ? new Set() : new Set([o.bug]);
-    this.healAtMs = o.durationMs - settleMs(o.durationMs);
-    this.tuning = o.tuning ?? drawTuning(this.rng.fork('tuning'));
-    const wl = { ...this.tuning.workload, ...(o.workloadConfig ?? {}) };
+    const drawn = o.tuning ?? drawTuning(this.rng.fork('tuning'));
+    const wl = { ...drawn.workload, ...(o.workloadConfig ?? {}) };
+    this.tuning = { ...drawn, workload: wl };
+    this.healAtMs = o.durationMs - settleMs(o.durationMs, this.tuning);
     this.net = new Network(this.rng.fork('network'), o.nodes + wl.clients, o.nodes);
     if (o.schedule !== undefined) {
       this.schedule = o.schedule;
@@ -731,13 +737,13 @@ class World {
     for (let p = 0; p < this.o.partitions; p++) {
       const leader = this.currentLeader(p);
       if (leader === null) {
-        this.checks.fail('liveness', `partition ${p} has no leader ${settleMs(this.o.durationMs)}ms after all faults healed`);
+        this.checks.fail('liveness', `partition ${p} has no leader ${(this.o.durationMs - this.healAtMs).toFixed(0)}ms after all faults healed`);
         continue;
       }
       this.checks.finalLeader(leader.id, p, leader.node!.raftGroup(partitionId(p)));
     }
     if (this.workload.firstOkWriteAfterProbeMs === null) {
-      this.checks.fail('liveness', `no write invoked after the heal at ${this.healAtMs.toFixed(0)}ms committed within ${settleMs(this.o.durationMs)}ms`);
+      this.checks.fail('liveness', `no write invoked after the heal at ${this.healAtMs.toFixed(0)}ms committed within ${(this.o.durationMs - this.healAtMs).toFixed(0)}ms`);
     }
   }
 }
