@@ -132,6 +132,12 @@ function modelFind(revs: readonly Rev[], c: Criteria, at?: number): bigint[] {
   return sortBig([...st].filter(([, keys]) => hit(c, keys)).map(([r]) => r));
 }
 
+class ModelError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
 /** The model's write semantics: the revisions an op makes, given the state so far. */
 function modelApply(m: Model, ops: readonly RecordWrite[], ts: number): { ok: boolean; record?: RecordId }[] {
   const results: { ok: boolean; record?: RecordId }[] = [];
@@ -149,6 +155,7 @@ function modelApply(m: Model, ops: readonly RecordWrite[], ts: number): { ok: bo
   for (const op of ops) {
     switch (op.op) {
       case 'add':
+        if (!KEYS.includes(op.key)) throw new ModelError('bad-key');
         results.push({ ok: !has(op.record, op.key, op.value) });
         if (results[results.length - 1]!.ok) rev('ADD', op.record, op.key, op.value);
         break;
@@ -209,6 +216,19 @@ function modelApply(m: Model, ops: readonly RecordWrite[], ts: number): { ok: bo
           for (const t of target) if (!now.some((v) => same(t, v))) rev('ADD', op.record, k, t);
         }
         results.push({ ok: true });
+        break;
+      }
+      case 'findOrAdd': {
+        if (!KEYS.includes(op.key)) throw new ModelError('bad-key');
+        const found = modelFind(m.revs, { kind: 'condition', key: op.key, operator: '=', value: op.value });
+        if (found.length > 1) throw new ModelError('duplicate');
+        if (found.length === 1) {
+          results.push({ ok: true, record: found[0]! });
+          break;
+        }
+        const record = allocate();
+        rev('ADD', record, op.key, op.value);
+        results.push({ ok: true, record });
         break;
       }
       default:
@@ -284,6 +304,9 @@ const writeArb = (): fc.Arbitrary<RecordWrite> =>
     { weight: 2, arbitrary: fc.tuple(recordArb, recordArb).filter(([a, b]) => a !== b).map(([source, destination]) => ({ op: 'link' as const, key: 'friend', source, destination })) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('verifyAndSwap' as const), key: keyArb, expected: valueArb, record: recordArb, replacement: valueArb }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('verifyOrSet' as const), key: keyArb, value: valueArb, record: recordArb }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('findOrAdd' as const), key: keyArb, value: valueArb }) },
+    // A bad op: the whole batch must fail and leave no trace.
+    { weight: 1, arbitrary: fc.constant<RecordWrite>({ op: 'add', key: 'bad key', value: integer(1), record: 1n }) },
     { weight: 1, arbitrary: fc.tuple(docArb, fc.option(recordArb, { nil: undefined })).map(([doc, record]) => (record === undefined ? { op: 'insert' as const, document: doc } : { op: 'insert' as const, document: doc, record })) },
   );
 
@@ -308,9 +331,24 @@ class Write implements Cmd {
     const before = m.revs.length;
     // The store takes JSON for insert; the model takes the value lists.
     const storeOps = this.ops.map((o) => (o.op === 'insert' ? { ...o, document: docToJson(o.document as Record<string, Value[]>) } : o));
-    const expected = modelApply(m, this.ops, ts);
+    const ctx = { index: logIndex(before + 1), timestamp: timestamp(ts) };
+    let expected: { ok: boolean; record?: RecordId }[];
+    const lastId = m.lastId;
+    try {
+      expected = modelApply(m, this.ops, ts);
+    } catch (e) {
+      if (!(e instanceof ModelError)) throw e;
+      // The batch fails as a whole: the model forgets its partial work, the store writes nothing.
+      m.revs.length = before;
+      m.lastId = lastId;
+      const size = r.kv.size();
+      expect(errCode(() => r.store.apply(storeOps, ctx))).toBe(e.code);
+      expect(r.kv.size()).toBe(size);
+      expect(r.feed.drain()).toEqual([]);
+      return;
+    }
     m.ts = ts;
-    const got = r.store.apply(storeOps, { index: logIndex(before + 1), timestamp: timestamp(ts) });
+    const got = r.store.apply(storeOps, ctx);
     expect(got.map((x) => x.ok)).toEqual(expected.map((x) => x.ok));
     got.forEach((g, i) => {
       if (expected[i]!.record !== undefined) expect(g.record).toBe(expected[i]!.record);
@@ -546,8 +584,8 @@ describe('replicas', () => {
         batches.forEach((ops, i) => {
           const json = ops.map((o) => (o.op === 'insert' ? { ...o, document: docToJson(o.document as Record<string, Value[]>) } : o));
           const ctx = { index: logIndex(i + 1), timestamp: timestamp(100 * (i + 1)) };
-          sa.apply(json, ctx);
-          sb.apply(json, ctx);
+          // A refused batch (bad key, duplicate) must be refused alike on both and change nothing.
+          expect(errCode(() => sb.apply(json, ctx))).toBe(errCode(() => sa.apply(json, ctx)));
           if (i === at) {
             const restored = new MemStore();
             restoreSnapshot(takeSnapshot(b), restored);

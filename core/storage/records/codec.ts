@@ -369,18 +369,6 @@ export function classTag(v: Value): number {
   }
 }
 
-/** The smallest key greater than every key that starts with `prefix` (undefined: none). */
-export function prefixEnd(prefix: Bytes): Bytes | undefined {
-  const out = prefix.slice();
-  for (let i = out.length - 1; i >= 0; i--) {
-    if (out[i]! < 0xff) {
-      out[i] = out[i]! + 1;
-      return out.subarray(0, i + 1);
-    }
-  }
-  return undefined;
-}
-
 export function concat(a: Bytes, b: Bytes): Bytes {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);

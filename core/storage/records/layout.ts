@@ -4,7 +4,8 @@
 // is index order. See docs/storage-records.md for the table of tables.
 import type { Bytes } from '../port.js';
 import type { Timestamp } from '../types.js';
-import { ByteReader, ByteWriter, prefixEnd } from './codec.js';
+import { prefixEnd } from '../encoding.js';
+import { ByteReader, ByteWriter } from './codec.js';
 import type { RecordId, Value } from './values.js';
 
 /** 'R': every record-store key starts with this byte. */
@@ -166,9 +167,7 @@ export function readLastUint(k: Bytes): number {
   return new ByteReader(k, k.length - 8).uint();
 }
 
-/** End bound of a prefix range; a namespace prefix never ends in 0xFF bytes only. */
+/** End bound of a prefix range (the shared prefixEnd); every prefix here starts with the namespace byte, so one exists. */
 export function endOf(prefix: Bytes): Bytes {
-  const e = prefixEnd(prefix);
-  if (e === undefined) throw new Error('record layout: prefix has no end');
-  return e;
+  return prefixEnd(prefix);
 }
