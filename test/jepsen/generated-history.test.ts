@@ -8,6 +8,7 @@ import { plantStaleRead } from '../../jepsen/generate/stale.js';
 import { manyKeysCase, singleKeyCase } from '../../jepsen/generate/hard.js';
 import { AtomicStore, sameValue } from '../../jepsen/generate/store.js';
 import { pairOperations, parseJsonl } from '../../jepsen/history.js';
+import { runGenerate } from '../../jepsen/generate/main.js';
 
 /** Replays the generator's own witness (effect instants in order) and checks every answer. */
 function checkWitness(h: GeneratedHistory): void {
@@ -261,5 +262,41 @@ describe('hard presets', () => {
     const many = manyKeysCase({ keys: 20, processes: 8, ops: 2000, skew: 'zipf', seed: 2 });
     expect(many.model).toBe('kv');
     expect(new Set(many.history.ops.map((o) => o.key)).size).toBe(20);
+  });
+});
+
+describe('the generate command (jepsen/generate/main.ts)', () => {
+  const run = (argv: string[]): { code: number; out: string; err: string } => {
+    let out = '';
+    let err = '';
+    const code = runGenerate(argv, (s) => (out += s), (s) => (err += s));
+    return { code, out, err };
+  };
+
+  it('prints a JSON Lines history and a summary, and plants a stale read on request', () => {
+    const ok = run(['--seed', '5', '--ops', '300', '--processes', '6', '--keys', '4', '--zipf', '1', '--info', '0.1']);
+    expect(ok.code).toBe(0);
+    expect(ok.err).toMatch(/^generate: 300 ops, 600 events; linearizable by construction/);
+    const events = parseJsonl(ok.out);
+    expect(events.length).toBe(600);
+    expect(new Set(events.map((e) => e.key)).size).toBe(4);
+    const stale = run(['--seed', '5', '--ops', '300', '--processes', '6', '--keys', '4', '--stale', 'late']);
+    expect(stale.code).toBe(0);
+    expect(stale.err).toMatch(/NOT linearizable: op \d+ \(a read of "k\d"\) now returns \d+/);
+    const reg = run(['--register', '--ops', '50', '--mix', '1,1,0,0', '--values', '3']);
+    expect(reg.code).toBe(0);
+    expect(parseJsonl(reg.out).every((e) => e.key === null && (e.f === 'read' || e.f === 'write'))).toBe(true);
+  });
+
+  it('rejects bad usage with exit 2 and one line', () => {
+    for (const argv of [['--ops', 'many'], ['--bogus'], ['--stale', 'early'], ['--mix', '1,2'], ['--processes', '0'], ['--keys', '3', '--register']]) {
+      const r = run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(/^generate: .+\n$/);
+      expect(r.out).toBe('');
+    }
+    const none = run(['--ops', '20', '--mix', '1,0,0,0', '--stale', 'late']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no read can be made stale/);
   });
 });
