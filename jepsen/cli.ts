@@ -206,8 +206,11 @@ export async function checkMain(args: readonly string[]): Promise<number> {
   process.stdout.write((a.json ? JSON.stringify(resultJson(result)) : summary(result)) + '\n');
   if (a.html !== undefined) {
     try {
-      const { writeHtmlReport } = (await import('./report/html.js' as string)) as { writeHtmlReport: (r: CheckResult, path: string) => void };
-      writeHtmlReport(result, a.html);
+      // Loaded only here, so a missing or broken report module only breaks --html.
+      const { writeHtmlReport } = (await import('./report/html.js' as string)) as {
+        writeHtmlReport: (r: CheckResult, path: string, options?: { readonly title?: string }) => void;
+      };
+      writeHtmlReport(result, a.html, { title: a.path });
     } catch (err) {
       process.stderr.write(`conclave check: could not write the HTML report ${a.html}: ${err instanceof Error ? err.message : String(err)}\n`);
       return 3;

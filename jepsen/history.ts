@@ -96,8 +96,9 @@ export function parseJsonl(text: string): HistoryEvent[] {
 
 /**
  * Jepsen `history.edn` (one map per line) or Knossos data (one vector or list of maps).
- * Events whose :process is not an integer (the :nemesis) are skipped. A value `[:k v]`
- * whose first element is a keyword is an independent tuple: key k, value v.
+ * Events whose :process is not an integer (the :nemesis) are skipped. In a jepsen.independent
+ * history (some value `[:k v]` with a keyword first, or reads invoked with `[k nil]`), every
+ * value is a tuple: key k, value v. An explicit :key field wins over tuples.
  */
 export function parseEdn(text: string): HistoryEvent[] {
   let forms: Array<{ readonly value: EdnValue; readonly line: number }>;
@@ -113,13 +114,35 @@ export function parseEdn(text: string): HistoryEvent[] {
     const lines = only.value.itemLines;
     items = only.value.items.map((value, i) => ({ value, line: lines[i] ?? only.line }));
   }
-  const events: HistoryEvent[] = [];
+  const raw: RawEdnEvent[] = [];
   for (const item of items) {
     const e = ednEvent(item.value, item.line);
-    if (e !== null) events.push(e);
+    if (e !== null) raw.push(e);
   }
+  // jepsen.independent: values are [key value] tuples. Keyword keys are unmistakable; other
+  // keys (integers) show in reads, whose invokes carry [key nil] instead of nil.
+  const independent = raw.some(
+    (e) => (isPair(e.value) && isKeyword(e.value.items[0] ?? null)) || (e.f === 'read' && e.type === 'invoke' && isPair(e.value)),
+  );
+  const events = raw.map((e): HistoryEvent => {
+    const { value, ...rest } = e;
+    if (!independent || e.key !== null) return { ...rest, value: ednToJson(value) };
+    if (!isPair(value)) throw new HistoryError(e.line, `this history uses independent keys ([key value] tuples), but this value is ${JSON.stringify(ednToJson(value))}`);
+    const k = value.items[0] ?? null;
+    return { ...rest, key: ednName(k) ?? JSON.stringify(ednToJson(k)), value: ednToJson(value.items[1] ?? null) };
+  });
   validateEvents(events);
   return events;
+}
+
+type RawEdnEvent = Omit<HistoryEvent, 'value'> & { readonly value: EdnValue };
+
+function isPair(v: EdnValue): v is Extract<EdnValue, { kind: 'list' }> {
+  return isList(v) && v.items.length === 2;
+}
+
+function isKeyword(v: EdnValue): boolean {
+  return typeof v === 'object' && v !== null && v.kind === 'keyword';
 }
 
 function isList(v: EdnValue): v is Extract<EdnValue, { kind: 'list' }> {
@@ -161,7 +184,7 @@ export function ednToJson(v: EdnValue): unknown {
   }
 }
 
-function ednEvent(form: EdnValue, line: number): HistoryEvent | null {
+function ednEvent(form: EdnValue, line: number): RawEdnEvent | null {
   let v = form;
   while (typeof v === 'object' && v !== null && v.kind === 'tagged') v = v.value;
   if (typeof v !== 'object' || v === null || v.kind !== 'map') throw new HistoryError(line, 'an event must be an EDN map like {:process 0, :type :invoke, :f :read, :value nil}');
@@ -179,14 +202,7 @@ function ednEvent(form: EdnValue, line: number): HistoryEvent | null {
   const f = ednName(fields.get('f') ?? null);
   if (f === null || f === '') throw new HistoryError(line, ':f must be a keyword');
   let key: string | null = null;
-  let rawValue: EdnValue = fields.get('value') ?? null;
-  if (isList(rawValue) && rawValue.items.length === 2) {
-    const k = rawValue.items[0] ?? null;
-    if (typeof k === 'object' && k !== null && k.kind === 'keyword') {
-      key = k.name;
-      rawValue = rawValue.items[1] ?? null;
-    }
-  }
+  const rawValue: EdnValue = fields.get('value') ?? null;
   const explicitKey = fields.get('key');
   if (explicitKey !== undefined && explicitKey !== null) key = ednName(explicitKey) ?? JSON.stringify(ednToJson(explicitKey));
   const t = fields.get('time');
@@ -203,7 +219,7 @@ function ednEvent(form: EdnValue, line: number): HistoryEvent | null {
     type: type as EventType,
     f,
     key,
-    value: ednToJson(rawValue),
+    value: rawValue,
     line,
     ...(typeof t === 'number' ? { time: t } : {}),
     ...(hasExtra ? { extra } : {}),

@@ -1,6 +1,6 @@
 // `conclave check` end to end: the compiled CLI, spawned, with its exit codes and outputs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,15 @@ describe('conclave check', () => {
     const r = run(p, '--jobs', '2', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, model: 'kv', ops: 4, keys: 2 });
+  });
+
+  it('writes an HTML report with --html, keeping the exit code of the verdict', () => {
+    const p = file('stale-html.jsonl', jsonl([0, 'invoke', 'write', 1], [0, 'ok', 'write', 1], [1, 'invoke', 'write', 2], [1, 'ok', 'write', 2], [2, 'invoke', 'read'], [2, 'ok', 'read', 1]));
+    const out = join(dir, 'report.html');
+    const r = run('--model', 'register', p, '--html', out);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(true);
+    expect(readFileSync(out, 'utf8')).toMatch(/<html/i);
   });
 
   it('prints its usage with --help', () => {

@@ -140,6 +140,28 @@ describe('parseEdn', () => {
     ]);
   });
 
+  it('reads independent tuples with integer keys, recognised by reads invoked with [k nil]', () => {
+    const ev = parseEdn(`{:process 0, :type :invoke, :f :read, :value [0 nil]}
+{:process 0, :type :ok, :f :read, :value [0 2]}
+{:process 1, :type :invoke, :f :cas, :value [7 [1 2]]}
+{:process 1, :type :fail, :f :cas, :value [7 [1 2]]}`);
+    expect(ev.map((e) => [e.key, e.value])).toEqual([
+      ['0', null],
+      ['0', 2],
+      ['7', [1, 2]],
+      ['7', [1, 2]],
+    ]);
+  });
+
+  it('keeps cas pairs as values when the history is not independent', () => {
+    const ev = parseEdn(`{:process 0, :type :invoke, :f :cas, :value [0 1]}
+{:process 0, :type :ok, :f :cas, :value [0 1]}`);
+    expect(ev.map((e) => [e.key, e.value])).toEqual([
+      [null, [0, 1]],
+      [null, [0, 1]],
+    ]);
+  });
+
   it('reads records, tagged values, strings, chars, sets, ratios and #_ discards', () => {
     const forms = readEdnForms('#jepsen.history.Op{:a "s\\"q" :b \\c :c #{1 2} :d 1/2 :e #_ 99 7 :f -3N :g 1.5M :h #inst "2020"}');
     expect(forms).toHaveLength(1);
@@ -156,6 +178,7 @@ describe('parseEdn', () => {
     ['a completion without invoke', '[{:process 0, :type :invoke, :f :read}\n{:process 1, :type :ok, :f :read, :value 1}]', 2, /no operation open/],
     ['a reused process', '[{:process 0, :type :invoke, :f :read}\n{:process 0, :type :info, :f :read}\n{:process 0, :type :invoke, :f :read}]', 3, /reused/],
     ['a missing :process', '[{:type :invoke, :f :read}]', 1, /needs a :process/],
+    ['a plain value in an independent history', '{:process 0, :type :invoke, :f :write, :value [:x 1]}\n{:process 0, :type :ok, :f :write, :value 1}', 2, /independent keys/],
   ];
   for (const [name, text, line, message] of bad) {
     it(`rejects ${name}, naming line ${line}`, () => {
