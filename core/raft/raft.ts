@@ -143,7 +143,8 @@ export class Raft implements RaftGroup {
       // The target did not take over within an election timeout: accept proposals again.
       this.abortLeaderTransfer();
     }
-    for (const [id, pr] of this.prs) {
+    for (const id of this.voters) {
+      const pr = this.prs.get(id)!;
       if (id !== this.id && pr.state === 'snapshot' && ++pr.snapshotTicks >= this.cfg.electionTicks) {
         // The snapshot (or its answer) was probably lost: probe again, which resends it if needed.
         pr.becomeProbe();
@@ -153,7 +154,7 @@ export class Raft implements RaftGroup {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
         const active = quorumActive(this.voters, (id) => id === this.id || this.prs.get(id)?.recentActive === true);
-        for (const [id, pr] of this.prs) if (id !== this.id) pr.recentActive = false;
+        for (const id of this.voters) if (id !== this.id) this.prs.get(id)!.recentActive = false;
         if (!active) {
           this.becomeFollower(this.term, null);
           return;
