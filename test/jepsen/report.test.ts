@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { checkHistory } from '../../jepsen/check.js';
 import { parseJsonl } from '../../jepsen/history.js';
 import { generateHistory } from '../../jepsen/generate/history.js';
@@ -148,6 +149,40 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('Time lines are drawn for the first 5; the others are listed only.');
     expect(html.match(/<tr><td>/g)?.length).toBe(r.partitions.length);
     expect(html.length).toBeLessThan(1_500_000);
+  });
+
+  it('always draws every counterexample op, within the caps, for any generated history', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        (seed, processes, keys, cap, maxParts, stale) => {
+          const g = generateHistory({ seed, ops: 120, processes, keys, infoRate: 0.15 });
+          const h = stale ? (plantStaleRead(g, { position: 'random', seed }) ?? g) : g;
+          const r = checkHistory(h.events, 'kv', { maxSteps: 2_000_000 });
+          expect(r.valid).not.toBe('unknown');
+          const html = renderHtmlReport(r, { maxOpsPerPartition: cap, maxPartitionsRendered: maxParts });
+          const drawn = Math.min(maxParts, r.partitions.length);
+          expect(html.match(/<section class="partition /g)?.length ?? 0).toBe(drawn);
+          for (let i = 0; i < drawn; i++) {
+            const bars = html.match(new RegExp(`<g class="op [^"]*" id="p${i}-op`, 'g'))?.length ?? 0;
+            expect(bars).toBeGreaterThan(0);
+            // The cap yields only to the counterexample, which is never cut.
+            expect(bars).toBeLessThanOrEqual(Math.max(cap, ...r.partitions.map((p) => p.counterexample?.length ?? 0)));
+          }
+          if (r.valid === false) {
+            const cx = r.partitions.find((p) => p.valid === false)!.counterexample!;
+            expect(cx.length).toBeGreaterThan(0);
+            for (const id of cx) expect(barClass(html, 'p0', id)).toMatch(/^op cx/);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('selectOps keeps the focus and fills up to the cap with the nearest ops in time', () => {
