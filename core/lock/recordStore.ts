@@ -6,6 +6,7 @@ import type { ApplyContext } from '../storage/types.js';
 import {
   checkCriteria,
   checkKey,
+  criteriaKeys,
   checkValue,
   classOf,
   compareWithinClass,
@@ -108,13 +109,43 @@ export class RecordTxnStore implements TxnStore<RecordId, Value, Criteria> {
   }
 
   view(intents: readonly Intent<RecordId, Value>[], ctx: ApplyContext): TxnReadView<RecordId, Value, Criteria> {
-    // No intents: the committed store itself. Otherwise a staged batch of the intents, read and
-    // dropped; it is never committed, so the port is untouched.
-    const reader = intents.length === 0 ? this.records : this.records.prepare(intents.map(toWrite), ctx).reader;
+    // Reads of (record, key)s the transaction did not write go straight to the store; its own
+    // writes are laid over the committed values the way the store orders them (oldest add
+    // first, so a new add goes last). A find touching keys it wrote runs on a staged batch of
+    // those intents (RecordStore.prepare: read and dropped, never committed). The cost of a
+    // read is then independent of how much else the transaction wrote.
+    const records = this.records;
+    const overlay = (record: RecordId, key: string, base: readonly Value[]): Value[] => {
+      let values = [...base];
+      for (const i of intents) {
+        if (i.record !== record || i.key !== key) continue;
+        if (i.type === 'remove') values = values.filter((v) => !sameValue(v, i.value));
+        else if (!values.some((v) => sameValue(v, i.value))) values.push(i.value);
+      }
+      return values;
+    };
     return {
-      get: (record, key) => reader.select(key, record),
-      select: (record) => [...reader.selectRecord(record).entries()],
-      find: (criteria) => reader.find(criteria),
+      get: (record, key) => {
+        const base = records.select(key, record);
+        return intents.some((i) => i.record === record && i.key === key) ? overlay(record, key, base) : base;
+      },
+      select: (record) => {
+        const committed = records.selectRecord(record);
+        const mine = intents.filter((i) => i.record === record);
+        if (mine.length === 0) return [...committed.entries()];
+        const keys = [...new Set([...committed.keys(), ...mine.map((i) => i.key)])].sort();
+        const out: Array<readonly [string, readonly Value[]]> = [];
+        for (const k of keys) {
+          const values = overlay(record, k, committed.get(k) ?? []);
+          if (values.length > 0) out.push([k, values]);
+        }
+        return out;
+      },
+      find: (criteria) => {
+        const keys = criteriaKeys(checkCriteria(criteria));
+        const mine = intents.filter((i) => keys.includes(i.key));
+        return mine.length === 0 ? records.find(criteria) : records.prepare(mine.map(toWrite), ctx).reader.find(criteria);
+      },
     };
   }
 

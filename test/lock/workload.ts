@@ -116,7 +116,7 @@ export function ownInvariant(p: Program, rs: readonly Result[]): string | undefi
       if (sum !== TOTAL) return `a rich-list read saw a total of ${sum}, not ${TOTAL}`;
       const a = rs[0];
       const b = rs[ACCOUNTS.length + 1];
-      return JSON.stringify(a, big) === JSON.stringify(b, big) ? undefined : 'two identical finds in one transaction saw different records (a phantom)';
+      return canonical(a) === canonical(b) ? undefined : 'two identical finds in one transaction saw different records (a phantom)';
     }
     case 'transfer':
     case 'rebalance':
@@ -130,6 +130,18 @@ export function ownInvariant(p: Program, rs: readonly Result[]): string | undefi
 }
 
 export const big = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
+
+/**
+ * JSON with object keys sorted: a value's identity, whatever order its fields were built in
+ * (a restored replica rebuilds parked results from the snapshot's sorted-key encoding).
+ */
+export function canonical(x: unknown): string {
+  return JSON.stringify(x, (k, v: unknown) => {
+    const w = big(k, v);
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) return w;
+    return Object.fromEntries(Object.entries(w as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+}
 
 export interface Step {
   readonly client: number;
@@ -221,7 +233,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
 
   const send = (c: ClientState, cmd: Cmd, advanceMs: number): void => {
     const out = bench.run(cmd, advanceMs);
-    trace.push(JSON.stringify([cmd, out], big));
+    trace.push(canonical([cmd, out]));
     onCommand?.(bench, cmd, advanceMs, out);
     const r = out.reply;
     switch (r.type) {
@@ -259,8 +271,10 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
     }
     for (const e of out.events) {
       const o = owner(e.txn);
-      // The client may already know of this abort from its own command's reply.
-      if (o === undefined && e.type === 'aborted' && gone.has(e.txn)) continue;
+      // Timeouts fire before the command itself: a transaction's parked operation may
+      // complete (or the system abort it) in the same entry whose command the client used to
+      // abort it. The abort is what counts; a commit must never be among such events.
+      if (o === undefined && e.type !== 'committed' && gone.has(e.txn)) continue;
       if (o === undefined) throw new Error(`event for a transaction no client runs: ${e.txn}`);
       switch (e.type) {
         case 'completed':
@@ -402,8 +416,8 @@ export function checkSerializable(outcome: RunOutcome, options: { readonly repla
       }
       if (serial.run({ type: 'commit', txn: id }).reply.type !== 'committed') return `serial replay of ${c.txn} did not commit`;
     }
-    const want = JSON.stringify(seen, big);
-    const got = JSON.stringify(c.results, big);
+    const want = canonical(seen);
+    const got = canonical(c.results);
     if (want !== got) return `${c.txn} (${c.program.kind}, #${n} in commit order) read ${got}; run serially in commit order it reads ${want}`;
   }
   return undefined;
