@@ -12,7 +12,7 @@ import { checkHistory } from '../../jepsen/check.js';
 import { parseJsonl } from '../../jepsen/history.js';
 import { generateHistory } from '../../jepsen/generate/history.js';
 import { plantStaleRead } from '../../jepsen/generate/stale.js';
-import { renderHtmlReport, selectOps, writeHtmlReport } from '../../jepsen/report/html.js';
+import { escapeHtml, opLabel, renderHtmlReport, selectOps, showValue, writeHtmlReport } from '../../jepsen/report/html.js';
 import type { CheckResult } from '../../jepsen/types.js';
 
 const EVIL_KEY = '<script>alert("key")</script>';
@@ -104,6 +104,28 @@ describe('renderHtmlReport', () => {
     const rest = html.match(/<g class="op rest[^"]*" id=/g) ?? [];
     expect(rest.length).toBe(r.operations.length - linearized);
     expect(rest.every((c) => c.includes(' info"'))).toBe(true);
+  });
+
+  it('renders an empty history, and labels and values short and safe', () => {
+    for (const model of ['kv', 'register'] as const) {
+      const html = renderHtmlReport(checkHistory([], model));
+      expect(html).toContain('<h1 id="verdict" data-valid="true">Linearizable</h1>');
+      expect(html).toContain(`model ${model} · 0 operations`);
+    }
+    const long = 'x'.repeat(500);
+    expect(showValue(long).length).toBe(60);
+    expect(showValue(long).endsWith('…')).toBe(true);
+    expect(showValue(undefined)).toBe('undefined');
+    expect(showValue({ a: [1, null] })).toBe('{"a":[1,null]}');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    const base = { id: 0, process: 1, key: 'k', output: null, status: 'ok', call: 0, ret: 1, line: 1 } as const;
+    expect(opLabel({ ...base, f: 'write', input: 3 })).toBe('w 3');
+    expect(opLabel({ ...base, f: 'read', input: null, output: 3 })).toBe('r 3');
+    expect(opLabel({ ...base, f: 'read', input: null, output: null })).toBe('r ∅');
+    expect(opLabel({ ...base, f: 'read', input: null, status: 'info', ret: Infinity })).toBe('r ?');
+    expect(opLabel({ ...base, f: 'cas', input: [1, 2] })).toBe('cas 1→2');
+    expect(opLabel({ ...base, f: 'delete', input: null })).toBe('del');
+    expect(opLabel({ ...base, f: 'append', input: 5, output: [1, 5] })).toBe('append 5 → [1,5]');
   });
 
   it('reports an unknown verdict as such', () => {
