@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jsonl } from './checker-helpers.js';
 
@@ -119,6 +120,23 @@ describe('conclave check', () => {
     expect(r.code).toBe(1);
     expect(existsSync(out)).toBe(true);
     expect(readFileSync(out, 'utf8')).toMatch(/<html/i);
+  });
+
+  it('checkHistoryParallel with worker threads (compiled) equals checkHistory', async () => {
+    const check = (await import(pathToFileURL(join(root, 'dist', 'jepsen', 'check.js')).href)) as typeof import('../../jepsen/check.js');
+    const gen = (await import(pathToFileURL(join(root, 'dist', 'jepsen', 'generate', 'history.js')).href)) as typeof import('../../jepsen/generate/history.js');
+    const h = gen.generateHistory({ seed: 5, ops: 3000, processes: 16, keys: 12, infoRate: 0.1 });
+    // One read of a value never written: the result must not depend on threads either way.
+    const last = h.events.map((e) => e.f === 'read' && e.type === 'ok').lastIndexOf(true);
+    const events = h.events.map((e, i) => (i === last ? { ...e, value: 'never written' } : e));
+    expect(check.checkHistory(events, 'kv').valid).toBe(false);
+    for (const evs of [h.events, events]) {
+      const seq = check.checkHistory(evs, 'kv');
+      const par = await check.checkHistoryParallel(evs, 'kv', { jobs: 2 });
+      expect(par.valid).toBe(seq.valid);
+      expect(par.partitions).toEqual(seq.partitions);
+      expect(par.explanation).toBe(seq.explanation);
+    }
   });
 
   it('prints its usage with --help', () => {
