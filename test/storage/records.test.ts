@@ -246,6 +246,32 @@ describe('writes and reads', () => {
   });
 });
 
+describe('long strings', () => {
+  it('keep every port key within LMDB\'s 511 bytes and read back whole', () => {
+    const { store, kv } = fresh();
+    const key = 'k'.repeat(255);
+    const big = 'x'.repeat(5000) + '\u{1F600}' + '\u0000'.repeat(300);
+    const big2 = 'x'.repeat(5000) + 'y';
+    store.add(key, str(big), (1n << 63n) - 1n, ctx());
+    store.add(key, str(big2), 2n, ctx());
+    store.add(key, str('x'.repeat(199) + '\u0000' + 'tail'), 3n, ctx());
+    let longest = 0;
+    for (const e of kv.range()) longest = Math.max(longest, e.key.length);
+    expect(longest).toBeLessThanOrEqual(511);
+    expect(store.select(key, (1n << 63n) - 1n)).toEqual([str(big)]);
+    expect(store.find(where.eq(key, str(big2)))).toEqual([2n]);
+    expect(store.find(where.gt(key, str('x'.repeat(5000))))).toEqual([2n, (1n << 63n) - 1n]);
+    expect(store.find(where.gt(key, str(big2)))).toEqual([(1n << 63n) - 1n]);
+    expect(store.find(where.lt(key, str(big2)))).toEqual([3n]); // U+1F600 sorts after 'y'
+    expect(store.find(where.regex(key, 'x{5000}y'))).toEqual([2n]);
+    expect(store.search(key, 'XY')).toEqual([2n]);
+    expect(store.browse(key).map((b) => b.records)).toEqual([[3n], [2n], [(1n << 63n) - 1n]]);
+    expect(store.audit(2n)[0]!.value).toEqual(str(big2));
+    store.remove(key, str(big2), 2n, ctx());
+    expect(store.select(key, 2n, timestamp(tick - 5))).toEqual([str(big2)]);
+  });
+});
+
 describe('regex literal prefixes', () => {
   it('takes the literal text before the first metacharacter, dropping an optional last character', () => {
     expect(literalPrefix('Bob .*')).toBe('Bob ');

@@ -3,11 +3,14 @@
 import type { RecordChangeEvent } from '../changes.js';
 import type { OrderedKV } from '../port.js';
 import type { ApplyContext, Timestamp } from '../types.js';
+import { encodeValue, isLongString } from './codec.js';
 import { fail } from './errors.js';
 import { fold, grams } from './fulltext.js';
 import { planDocument, type DocumentPlan } from './documents.js';
 import {
   currentKey,
+  dictionaryKey,
+  encodeText,
   decodeU32,
   decodeUint,
   encodeRevisionPayload,
@@ -102,8 +105,20 @@ export class Batch {
       this.staged.delete(currentKey(record, key, value));
       this.staged.delete(indexKey(key, value, record));
     }
-    if (value.type === 'string') this.postGrams(record, key, value.value, action === 'ADD' ? 1 : -1);
+    if (value.type === 'string') {
+      this.postGrams(record, key, value.value, action === 'ADD' ? 1 : -1);
+      if (isLongString(value.value)) this.remember(value.value);
+    }
     this.events.push({ kind: 'record', record, key, action, value, version, logIndex: this.ctx.index, timestamp: ts });
+  }
+
+  /** Puts a long string's full text in the dictionary (kept forever: history refers to it). */
+  private remember(text: string): void {
+    const k = dictionaryKey(encodeValue({ type: 'string', value: text }));
+    const full = encodeText(text);
+    const had = this.staged.get(k);
+    if (had === undefined) this.staged.put(k, full);
+    else if (!sameBytes(had, full)) fail('bad-value', 'two different long strings collide on their 64-bit key hash; the write is refused');
   }
 
   private postGrams(record: RecordId, key: string, s: string, delta: 1 | -1): void {
@@ -290,4 +305,10 @@ export class Batch {
       this.add(child.key, { type: 'link', value: id }, record);
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

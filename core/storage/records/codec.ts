@@ -136,12 +136,16 @@ export class ByteWriter {
   }
 }
 
+/** Gives the full text of a long string from its key encoding (the store's dictionary table). */
+export type LongStringResolver = (encoded: Bytes) => string;
+
 /** Reads what ByteWriter wrote. */
 export class ByteReader {
   pos: number;
   constructor(
     readonly buf: Bytes,
     start = 0,
+    readonly resolveLong?: LongStringResolver,
   ) {
     this.pos = start;
   }
@@ -180,6 +184,12 @@ export class ByteReader {
     }
   }
   text(): string {
+    const s = this.textOrLong();
+    if (s === undefined) throw new AssertionError('record codec: a long-string reference where full text was expected');
+    return s;
+  }
+  /** Text, or undefined after consuming a long-string reference (its prefix, mark and hash). */
+  textOrLong(): string | undefined {
     const b = this.buf;
     let s = '';
     for (;;) {
@@ -187,6 +197,10 @@ export class ByteReader {
       if (c === 0) {
         const e = this.byte();
         if (e === 1) return s;
+        if (e === LONG_STRING_MARK) {
+          this.pos += 8;
+          return undefined;
+        }
         if (e !== 0xff) throw new AssertionError('record codec: bad escape in text');
         s += '\u0000';
       } else if (c < 0x80) s += String.fromCharCode(c);
@@ -287,12 +301,74 @@ export function encodeValueInto(w: ByteWriter, v: Value): void {
       w.byte(CLASS_TIMESTAMP).u64(BigInt.asUintN(64, v.value) ^ SIGN64);
       return;
     case 'string':
-      w.byte(CLASS_STRING).text(v.value);
+      writeStringValue(w, v.value);
       return;
     case 'link':
       w.byte(CLASS_LINK).u64(v.value);
       return;
   }
+}
+
+/**
+ * Most text bytes of a string kept in a key. Keys must fit LMDB's default 511-byte limit: the
+ * namespace, table, a 255-byte key name, this, the 11-byte long-string tail and two 8-byte
+ * integers stay under it.
+ */
+export const STRING_KEY_BODY_MAX = 200;
+/** After a truncated body, `00 02` (between the terminator 00 01 and the escape 00 FF), then a 64-bit hash. */
+const LONG_STRING_MARK = 2;
+
+/** The escaped UTF-8 body of s (no terminator). */
+function textBodyBytes(s: string): Bytes {
+  return new ByteWriter(s.length * 3 + 2).textBody(s).finish();
+}
+
+/** Where to cut a body to at most STRING_KEY_BODY_MAX bytes without splitting an `00 FF` escape. */
+function cutBody(body: Bytes): number {
+  let cut = Math.min(body.length, STRING_KEY_BODY_MAX);
+  if (cut > 0 && cut < body.length && body[cut - 1] === 0) cut--;
+  return cut;
+}
+
+/**
+ * A string's key encoding. Up to STRING_KEY_BODY_MAX body bytes: the full text, terminated.
+ * Longer: the first bytes, the long mark and a 64-bit hash of the whole body; the full text
+ * lives in the dictionary table under this encoding. Order stays exact against every string
+ * that differs within the kept bytes; long strings sharing all kept bytes order by hash, and
+ * the reader re-checks them with the true order (find) — see docs/storage-records.md.
+ */
+function writeStringValue(w: ByteWriter, s: string): void {
+  w.byte(CLASS_STRING);
+  if (s.length * 3 <= STRING_KEY_BODY_MAX) {
+    w.text(s);
+    return;
+  }
+  const body = textBodyBytes(s);
+  if (body.length <= STRING_KEY_BODY_MAX) {
+    w.bytes(body).byte(0).byte(1);
+    return;
+  }
+  w.bytes(body.subarray(0, cutBody(body))).byte(0).byte(LONG_STRING_MARK);
+  let h1 = 0x811c9dc5;
+  let h2 = 0x050c5d1f;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  w.u32(h1 >>> 0).u32(h2 >>> 0);
+}
+
+/** Is this string stored as a long-string reference in keys? */
+export function isLongString(s: string): boolean {
+  return s.length * 3 > STRING_KEY_BODY_MAX && textBodyBytes(s).length > STRING_KEY_BODY_MAX;
+}
+
+/** The kept-bytes prefix shared by every long string whose text starts like s (class byte included). */
+export function longStringGroup(s: string): Bytes {
+  const body = textBodyBytes(s);
+  return new ByteWriter(STRING_KEY_BODY_MAX + 1).byte(CLASS_STRING).bytes(body.subarray(0, cutBody(body))).finish();
 }
 
 export function decodeValueFrom(r: ByteReader): Value {
@@ -311,8 +387,13 @@ export function decodeValueFrom(r: ByteReader): Value {
     }
     case CLASS_TIMESTAMP:
       return { type: 'timestamp', value: BigInt.asIntN(64, r.u64() ^ SIGN64) };
-    case CLASS_STRING:
-      return { type: 'string', value: r.text() };
+    case CLASS_STRING: {
+      const start = r.pos - 1;
+      const text = r.textOrLong();
+      if (text !== undefined) return { type: 'string', value: text };
+      if (r.resolveLong === undefined) throw new AssertionError('record codec: a long string needs the dictionary to decode');
+      return { type: 'string', value: r.resolveLong(r.buf.subarray(start, r.pos)) };
+    }
     case CLASS_LINK:
       return { type: 'link', value: r.u64() };
     default:
@@ -347,9 +428,10 @@ export function comparisonPrefix(v: Value): Bytes {
   }
 }
 
-/** The value-encoding prefix shared by every string that starts with `s`. */
+/** The value-encoding prefix shared by every string that starts with `s` (long ones too). */
 export function stringPrefix(s: string): Bytes {
-  return new ByteWriter(16).byte(CLASS_STRING).textBody(s).finish();
+  const body = textBodyBytes(s);
+  return new ByteWriter(body.length + 1).byte(CLASS_STRING).bytes(body.subarray(0, cutBody(body))).finish();
 }
 
 export function classTag(v: Value): number {

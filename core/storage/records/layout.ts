@@ -5,7 +5,7 @@
 import type { Bytes } from '../port.js';
 import type { Timestamp } from '../types.js';
 import { prefixEnd } from '../encoding.js';
-import { ByteReader, ByteWriter } from './codec.js';
+import { ByteReader, ByteWriter, type LongStringResolver } from './codec.js';
 import type { RecordId, Value } from './values.js';
 
 /** 'R': every record-store key starts with this byte. */
@@ -26,6 +26,8 @@ export const TABLE = {
   time: 0x54,
   /** R S <key\0><gram text><record> → u32 count of current values holding the gram (search). */
   search: 0x53,
+  /** R D <long-string key encoding> → the full text. Strings too long to sit whole in a key. */
+  dictionary: 0x44,
 } as const;
 
 export type Action = 'ADD' | 'REMOVE';
@@ -58,8 +60,8 @@ export function currentKeyPrefix(record: RecordId, key: string): Bytes {
   return w(TABLE.current).u64(record).ascii0(key).finish();
 }
 /** Parses a current-table key: record, key, value. */
-export function parseCurrentKey(k: Bytes): { record: RecordId; key: string; value: Value } {
-  const r = new ByteReader(k, 2);
+export function parseCurrentKey(k: Bytes, resolveLong?: LongStringResolver): { record: RecordId; key: string; value: Value } {
+  const r = new ByteReader(k, 2, resolveLong);
   const record = r.u64();
   const key = r.ascii0();
   return { record, key, value: r.value() };
@@ -76,8 +78,8 @@ export function indexKeyPrefix(key: string): Bytes {
 export function indexValuePrefix(key: string, valuePrefix: Bytes): Bytes {
   return w(TABLE.index).ascii0(key).bytes(valuePrefix).finish();
 }
-export function parseIndexKey(k: Bytes): { key: string; value: Value; record: RecordId } {
-  const r = new ByteReader(k, 2);
+export function parseIndexKey(k: Bytes, resolveLong?: LongStringResolver): { key: string; value: Value; record: RecordId } {
+  const r = new ByteReader(k, 2, resolveLong);
   const key = r.ascii0();
   const value = r.value();
   return { key, value, record: r.u64() };
@@ -93,8 +95,8 @@ export function historyRecordPrefix(record: RecordId): Bytes {
 export function historyKeyPrefix(record: RecordId, key: string): Bytes {
   return w(TABLE.history).u64(record).ascii0(key).finish();
 }
-export function parseHistoryKey(k: Bytes): { record: RecordId; key: string; value: Value; version: number } {
-  const r = new ByteReader(k, 2);
+export function parseHistoryKey(k: Bytes, resolveLong?: LongStringResolver): { record: RecordId; key: string; value: Value; version: number } {
+  const r = new ByteReader(k, 2, resolveLong);
   const record = r.u64();
   const key = r.ascii0();
   const value = r.value();
@@ -111,8 +113,8 @@ export function valueHistoryKeyPrefix(key: string): Bytes {
 export function valueHistoryValuePrefix(key: string, valuePrefix: Bytes): Bytes {
   return w(TABLE.valueHistory).ascii0(key).bytes(valuePrefix).finish();
 }
-export function parseValueHistoryKey(k: Bytes): { key: string; value: Value; record: RecordId; version: number } {
-  const r = new ByteReader(k, 2);
+export function parseValueHistoryKey(k: Bytes, resolveLong?: LongStringResolver): { key: string; value: Value; record: RecordId; version: number } {
+  const r = new ByteReader(k, 2, resolveLong);
   const key = r.ascii0();
   const value = r.value();
   const record = r.u64();
@@ -127,6 +129,17 @@ export function decodeRevisionPayload(b: Bytes): { action: Action; timestamp: Ti
   const r = new ByteReader(b);
   const a = r.byte();
   return { action: a === ACTION_ADD ? 'ADD' : 'REMOVE', timestamp: r.uint() as Timestamp };
+}
+
+// dictionary: R D <value encoding of a long string>
+export function dictionaryKey(encoded: Bytes): Bytes {
+  return w(TABLE.dictionary).bytes(encoded).finish();
+}
+export function encodeText(s: string): Bytes {
+  return new ByteWriter(s.length * 3 + 2).text(s).finish();
+}
+export function decodeText(b: Bytes): string {
+  return new ByteReader(b).text();
 }
 
 // time: R T timestamp

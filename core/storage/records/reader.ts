@@ -4,12 +4,15 @@
 // staged batch, so a transaction reads its own writes.
 import { compareBytes, type Bytes, type KeyValue } from '../port.js';
 import type { Timestamp } from '../types.js';
-import { ByteReader, classTag, comparisonPrefix, concat, stringPrefix } from './codec.js';
+import { ByteReader, classTag, comparisonPrefix, concat, isLongString, longStringGroup, stringPrefix, type LongStringResolver } from './codec.js';
+import { AssertionError } from '../../types.js';
 import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './criteria.js';
 import { fail } from './errors.js';
 import { fold, grams, searchMatches } from './fulltext.js';
 import {
   currentKeyPrefix,
+  decodeText,
+  dictionaryKey,
   currentRecordPrefix,
   decodeRevisionPayload,
   decodeU32,
@@ -35,7 +38,9 @@ import {
 import type { KVReader } from './staged.js';
 import {
   checkKey,
+  classOf,
   compareValues,
+  compareWithinClass,
   isNumeric,
   recordId,
   sameValue,
@@ -92,6 +97,13 @@ interface Dated {
 const byVersion = (a: Dated, b: Dated): number => a.version - b.version;
 
 export class RecordReader {
+  /** Full text of a long string, from the dictionary table (its key encoding is truncated). */
+  protected readonly resolveLong: LongStringResolver = (encoded) => {
+    const b = this.kv.get(dictionaryKey(encoded));
+    if (b === undefined) throw new AssertionError('record store: a long string is missing from the dictionary table');
+    return decodeText(b);
+  };
+
   constructor(protected readonly kv: KVReader) {}
 
   // ---- time ---------------------------------------------------------------------------------
@@ -162,13 +174,13 @@ export class RecordReader {
     if (at === undefined) {
       const p = currentKeyPrefix(record, key);
       for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-        out.push({ value: new ByteReader(e.key, p.length).value(), version: decodeUint(e.value) });
+        out.push({ value: new ByteReader(e.key, p.length, this.resolveLong).value(), version: decodeUint(e.value) });
       }
     } else {
       const p = historyKeyPrefix(record, key);
       for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
         if (g.action === 'ADD') {
-          const r = new ByteReader(g.key, p.length);
+          const r = new ByteReader(g.key, p.length, this.resolveLong);
           const value = r.value();
           out.push({ value, version: r.uint() });
         }
@@ -213,14 +225,14 @@ export class RecordReader {
     if (at === undefined) {
       const p = currentRecordPrefix(rid);
       for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-        const c = parseCurrentKey(e.key);
+        const c = parseCurrentKey(e.key, this.resolveLong);
         pushTo(groups, c.key, { value: c.value, version: decodeUint(e.value) });
       }
     } else {
       const p = historyRecordPrefix(rid);
       for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
         if (g.action !== 'ADD') continue;
-        const h = parseHistoryKey(g.key);
+        const h = parseHistoryKey(g.key, this.resolveLong);
         pushTo(groups, h.key, { value: h.value, version: h.version });
       }
     }
@@ -261,7 +273,9 @@ export class RecordReader {
   browse(key: string, at?: Timestamp): ValueRecords[] {
     const k = checkKey(key);
     const out: { value: Value; records: RecordId[] }[] = [];
+    let long = false;
     const push = (value: Value, record: RecordId): void => {
+      if (value.type === 'string' && !long) long = isLongString(value.value);
       const lastEntry = out[out.length - 1];
       if (lastEntry !== undefined && sameValue(lastEntry.value, value)) lastEntry.records.push(record);
       else out.push({ value, records: [record] });
@@ -269,17 +283,19 @@ export class RecordReader {
     if (at === undefined) {
       const p = indexKeyPrefix(k);
       for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-        const ix = parseIndexKey(e.key);
+        const ix = parseIndexKey(e.key, this.resolveLong);
         push(ix.value, ix.record);
       }
     } else {
       const p = valueHistoryKeyPrefix(k);
       for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
         if (g.action !== 'ADD') continue;
-        const h = parseValueHistoryKey(g.key);
+        const h = parseValueHistoryKey(g.key, this.resolveLong);
         push(h.value, h.record);
       }
     }
+    // Index order is value order except among long strings sharing their kept bytes (hash order).
+    if (long) out.sort((a, b) => compareValues(a.value, b.value));
     return out;
   }
 
@@ -291,7 +307,7 @@ export class RecordReader {
     const p = key === undefined ? historyRecordPrefix(rid) : historyKeyPrefix(rid, checkKey(key));
     const out: Revision[] = [];
     for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-      const h = parseHistoryKey(e.key);
+      const h = parseHistoryKey(e.key, this.resolveLong);
       const pl = decodeRevisionPayload(e.value);
       out.push({ record: h.record, key: h.key, action: pl.action, value: h.value, version: h.version, timestamp: pl.timestamp });
     }
@@ -400,7 +416,7 @@ export class RecordReader {
       const vb = k.subarray(base.length, valueEnd);
       if (lastBytes !== undefined && sameBytes(vb, lastBytes)) return lastOk;
       lastBytes = vb;
-      lastOk = test(new ByteReader(k, base.length).value());
+      lastOk = test(new ByteReader(k, base.length, this.resolveLong).value());
       return lastOk;
     };
     if (v === undefined) {
@@ -591,6 +607,11 @@ function extreme(ns: readonly Value[], sign: number): Value | undefined {
   return best;
 }
 
+/** A string operand stored as a truncated long-string reference: its range bounds are widened to its group. */
+function longOperand(v: Value): boolean {
+  return v.type === 'string' && isLongString(v.value);
+}
+
 /** [lo, hi) bounds in value-encoding space for a condition; undefined = open. */
 function valueRanges(c: CheckedCondition): Array<[Bytes | undefined, Bytes | undefined]> {
   switch (c.op) {
@@ -599,6 +620,9 @@ function valueRanges(c: CheckedCondition): Array<[Bytes | undefined, Bytes | und
       const pEnd = endOf(p);
       const cls = Uint8Array.of(classTag(c.value));
       const clsEnd = Uint8Array.of(classTag(c.value) + 1);
+      // Long strings that share the operand's kept bytes sort by hash, not by text: widen the
+      // bound to the whole group and let valueTest decide with the true order.
+      const lo = longOperand(c.value) ? longStringGroup(c.value.value as string) : undefined;
       switch (c.operator) {
         case '=':
           return [[p, pEnd]];
@@ -608,19 +632,22 @@ function valueRanges(c: CheckedCondition): Array<[Bytes | undefined, Bytes | und
             [pEnd, undefined],
           ];
         case '>':
-          return [[pEnd, clsEnd]];
+          return [[lo ?? pEnd, clsEnd]];
         case '>=':
-          return [[p, clsEnd]];
+          return [[lo ?? p, clsEnd]];
         case '<':
-          return [[cls, p]];
+          return [[cls, lo !== undefined ? endOf(lo) : p]];
         case '<=':
-          return [[cls, pEnd]];
+          return [[cls, lo !== undefined ? endOf(lo) : pEnd]];
       }
       break;
     }
-    case 'between':
+    case 'between': {
       // Concourse's BETWEEN: lower inclusive, upper exclusive.
-      return [[comparisonPrefix(c.lower), comparisonPrefix(c.upper)]];
+      const lo = longOperand(c.lower) ? longStringGroup(c.lower.value as string) : comparisonPrefix(c.lower);
+      const hi = longOperand(c.upper) ? endOf(longStringGroup(c.upper.value as string)) : comparisonPrefix(c.upper);
+      return [[lo, hi]];
+    }
     case 'regex':
       // A regex is only ever tested on strings: the match must start with its literal prefix,
       // so only that slice of the key's strings is read. `not regex` reads all of them.
@@ -645,9 +672,15 @@ function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
       return (x) => x.type === 'string' && c.re.test(x.value) !== c.negate;
     case 'contains':
       return (x) => x.type === 'string' && x.value.includes(c.text);
-    case 'cmp':
+    case 'cmp': {
+      if (!longOperand(c.value) || c.operator === '=' || c.operator === '!=') return undefined;
+      const v = c.value;
+      const ok = { '>': (d: number) => d > 0, '>=': (d: number) => d >= 0, '<': (d: number) => d < 0, '<=': (d: number) => d <= 0 }[c.operator];
+      return (x) => x.type === 'string' && ok(compareWithinClass(x, v));
+    }
     case 'between':
-      return undefined;
+      if (!longOperand(c.lower) && !longOperand(c.upper)) return undefined;
+      return (x) => classOf(x) === classOf(c.lower) && compareWithinClass(x, c.lower) >= 0 && compareWithinClass(x, c.upper) < 0;
   }
 }
 
