@@ -13,9 +13,10 @@ const schedules = fc.tuple(fc.integer({ min: 3, max: 5 }), fc.array(action, { mi
 describe('raft under random schedules', () => {
   it('never violates a safety property', () => {
     let progress = 0;
+    const options = fc.record({ preVote: fc.boolean(), checkQuorum: fc.boolean(), maxInflightMsgs: fc.integer({ min: 1, max: 8 }) });
     fc.assert(
-      fc.property(schedules, ([n, actions, seed]) => {
-        const r = runSchedule(n, actions, [], seed);
+      fc.property(schedules, options, ([n, actions, seed], opts) => {
+        const r = runSchedule(n, actions, [], seed, opts);
         expect(r.violations).toEqual([]);
         progress += r.maxCommit;
       }),
