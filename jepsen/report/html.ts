@@ -250,6 +250,16 @@ function renderTimeline(
     const x1 = Math.max(...cxOps.map((o) => axis.x(o.ret)));
     focusX = (x0 + x1) / 2;
     parts.push(`<rect class="cx-band" x="${x0 - 3}" y="${AXIS_PX - 6}" width="${Math.max(6, x1 - x0 + 6)}" height="${height - AXIS_PX + 6}"/>`);
+  } else if (partValid === 'unknown') {
+    // Where the search stopped: the first operation (by invoke) it could not place.
+    const unplaced = ops.filter((o) => roles.get(o.id) === 'rest');
+    if (unplaced.length > 0) {
+      focusX = Math.min(...unplaced.map((o) => axis.x(o.call))) - 2;
+      parts.push(
+        `<line class="frontier" x1="${focusX}" x2="${focusX}" y1="${AXIS_PX - 8}" y2="${height}"/>` +
+          `<text class="frontier-label" x="${focusX + 3}" y="${AXIS_PX - 1}">search stopped here</text>`,
+      );
+    }
   }
   // Counterexample bars last, so they are drawn on top.
   const drawOrder = [...ops].sort((a, b) => Number(roles.get(a.id) === 'cx') - Number(roles.get(b.id) === 'cx') || a.id - b.id);
@@ -370,6 +380,7 @@ tr.cx td { background: #fdeaea; }
 .timeline .scroll { overflow-x: auto; flex: 1; }
 .row-band { fill: #f3f5f8; }
 .tick { stroke: #e6e9ed; } .tick-label { font-size: 10px; fill: #8a929c; }
+.frontier { stroke: #e09a1a; stroke-width: 2; stroke-dasharray: 6 3; } .frontier-label { font-size: 10px; fill: #a86500; font-weight: bold; }
 .cx-band { fill: rgba(217, 59, 59, .09); stroke: rgba(217, 59, 59, .35); stroke-dasharray: 4 3; }
 g.op text { font: 11px ui-monospace, "DejaVu Sans Mono", monospace; pointer-events: none; }
 g.op rect { stroke-width: 1; }
@@ -391,7 +402,7 @@ const SCRIPT = `
   var lines = document.querySelectorAll('.scroll[data-focus-x]');
   for (var j = 0; j < lines.length; j++) {
     var fx = Number(lines[j].getAttribute('data-focus-x'));
-    if (fx > 0) lines[j].scrollLeft = Math.max(0, fx - lines[j].clientWidth / 2);
+    if (fx > 0 && fx > lines[j].clientWidth / 2) lines[j].scrollLeft = Math.max(0, fx - lines[j].clientWidth / 2);
   }
   var ops = document.querySelectorAll('g.op');
   for (var i = 0; i < ops.length; i++) {

@@ -143,6 +143,7 @@ describe('renderHtmlReport', () => {
     const html = renderHtmlReport(r, { maxOpsPerPartition: 200 });
     // Drawn around the first operations the search could not place.
     expect(html).toContain('the first operations the search could not place');
+    expect(html).toContain('>search stopped here</text>');
     expect(html.match(/<g class="op rest[^"]*" id=/g)?.length ?? 0).toBeGreaterThan(50);
     expect(html).toContain('<h1 id="verdict" data-valid="unknown">Unknown (the search ran out of time)</h1>');
     expect(html).toContain('data-valid="unknown"');
