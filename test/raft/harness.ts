@@ -146,6 +146,8 @@ export class Cluster {
   /** index -> the entry first applied there by any node, for state machine safety. */
   readonly appliedAt = new Map<number, Applied>();
   violations: string[] = [];
+  /** "voter@term" -> the candidate it granted its vote to. */
+  private readonly votesGranted = new Map<string, NodeId>();
   /** index -> the term of the entry committed there and the term of the leader that committed it. */
   readonly committed = new Map<number, { term: number; inTerm: number }>();
   private maxCommitted = 0;
@@ -204,6 +206,13 @@ export class Cluster {
       n.disk.persist(rd);
       for (const m of rd.messages) {
         this.sent++;
+        if (m.type === 'vote-response' && m.granted && !m.preVote) {
+          // One vote per voter per term, across restarts.
+          const key = `${m.from}@${m.term}`;
+          const prev = this.votesGranted.get(key);
+          if (prev !== undefined && prev !== m.to) this.violations.push(`double vote: ${m.from} voted for ${prev} and ${m.to} in term ${m.term}`);
+          this.votesGranted.set(key, m.to);
+        }
         if (!this.cut.has(`${m.from}->${m.to}`)) this.queue.push(m);
       }
       if (rd.snapshot !== null) n.applied = JSON.parse(dec(rd.snapshot.data)) as Applied[];

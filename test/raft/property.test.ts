@@ -5,7 +5,8 @@
 // the proof that these checks can see.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { action, runSchedule } from './schedule.js';
+import { action, actionArb, runSchedule } from './schedule.js';
+import type { NodeOptions } from './harness.js';
 import type { PlantedBug } from '../../core/bugs.js';
 
 const schedules = fc.tuple(fc.integer({ min: 3, max: 5 }), fc.array(action, { minLength: 100, maxLength: 400 }), fc.nat(1000));
@@ -30,11 +31,19 @@ describe('raft under random schedules', () => {
   // and stale-read need a longer, more precise interleaving (Figure 8; a read at a deposed
   // leader inside its check-quorum window): their stories are in figure8 and read-index tests,
   // and the whole-cluster simulator finds them in a sweep.
-  const findable: PlantedBug[] = ['vote-without-log-check', 'forget-vote-on-restart', 'ack-before-durable', 'apply-uncommitted', 'truncate-committed'];
-  for (const bug of findable) {
+  const hunts: { bug: PlantedBug; crashWeight: number; opts: NodeOptions }[] = [
+    { bug: 'vote-without-log-check', crashWeight: 1, opts: {} },
+    // Double votes need a crash mid-election: crash often, and let same-term candidates race.
+    { bug: 'forget-vote-on-restart', crashWeight: 8, opts: { preVote: false, checkQuorum: false } },
+    { bug: 'ack-before-durable', crashWeight: 1, opts: {} },
+    { bug: 'apply-uncommitted', crashWeight: 1, opts: {} },
+    { bug: 'truncate-committed', crashWeight: 1, opts: {} },
+  ];
+  for (const { bug, crashWeight, opts } of hunts) {
     it(`finds a violation with the planted bug ${bug}`, () => {
+      const arb = fc.tuple(fc.integer({ min: 3, max: 5 }), fc.array(actionArb(crashWeight), { minLength: 200, maxLength: 600 }), fc.nat(1000));
       const out = fc.check(
-        fc.property(schedules, ([n, actions, seed]) => runSchedule(n, actions, [bug], seed).violations.length === 0),
+        fc.property(arb, ([n, actions, seed]) => runSchedule(n, actions, [bug], seed, opts).violations.length === 0),
         { numRuns: 600, seed: 7, endOnFailure: true },
       );
       expect(out.failed).toBe(true);

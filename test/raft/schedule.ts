@@ -14,20 +14,27 @@ export type Action =
   | { kind: 'crash'; node: number }
   | { kind: 'compact'; node: number }
   | { kind: 'partition'; node: number }
+  | { kind: 'transfer'; node: number }
   | { kind: 'heal' };
 
-export const action: fc.Arbitrary<Action> = fc.oneof(
+/** Random actions; `crashWeight` tunes how often nodes crash or restart (default 1 in ~95). */
+export function actionArb(crashWeight = 1): fc.Arbitrary<Action> {
+  return fc.oneof(
   { weight: 30, arbitrary: fc.record({ kind: fc.constant('tick' as const), node: fc.nat(4) }) },
   { weight: 40, arbitrary: fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat(1000) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('drop' as const), pick: fc.nat(1000) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('dup' as const), pick: fc.nat(1000) }) },
   { weight: 10, arbitrary: fc.record({ kind: fc.constant('propose' as const), node: fc.nat(4) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read' as const), node: fc.nat(4) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: fc.nat(4) }) },
+  { weight: crashWeight, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), node: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition' as const), node: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('heal' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('transfer' as const), node: fc.nat(4) }) },
 );
+}
+
+export const action: fc.Arbitrary<Action> = actionArb();
 
 export interface ScheduleResult {
   readonly violations: string[];
@@ -104,6 +111,15 @@ export function runSchedule(n: number, actions: readonly Action[], bugs: readonl
       case 'heal':
         c.heal();
         break;
+      case 'transfer': {
+        // Whoever leads hands over to `id` (a no-op when `id` leads or nobody does).
+        const l = c.leader();
+        if (l !== null) {
+          c.raft(l).transferLeader(id);
+          c.process();
+        }
+        break;
+      }
     }
     c.checkLogMatching();
     for (const x of c.ids) {
