@@ -14,6 +14,12 @@ export interface HtmlReportOptions {
   readonly maxOpsPerPartition?: number;
   /** Most partitions drawn as time lines (default 12, failing and unknown ones first). */
   readonly maxPartitionsRendered?: number;
+  /**
+   * The x axis: 'position' (default; event order, compressed so every bar is readable) or
+   * 'time' (the events' `time` fields to scale, showing real latencies; falls back to
+   * position for a partition whose events lack times).
+   */
+  readonly axis?: 'position' | 'time';
   /** Shown in the page title and header, e.g. the history file name. */
   readonly title?: string;
 }
@@ -179,17 +185,21 @@ function opDetails(op: Operation, role: Role, ordinal: number | undefined, partV
 }
 
 interface Layout {
-  /** x of an event position (call or ret); +Infinity maps to the right edge. */
-  x(pos: number): number;
+  xCall(op: Operation): number;
+  /** An operation that never completed runs to the right edge. */
+  xRet(op: Operation): number;
   readonly width: number;
-  readonly ticks: ReadonlyArray<{ readonly x: number; readonly pos: number }>;
+  readonly ticks: ReadonlyArray<{ readonly x: number; readonly label: string }>;
+  readonly description: string;
 }
 
+const AXIS_PAD_PX = 8;
+
 /**
- * The x axis: event positions compressed to their rank among the drawn operations'
- * endpoints, so a window cut from a long history has no empty stretches.
+ * The x axis by event position: positions compressed to their rank among the drawn
+ * operations' endpoints, so a window cut from a long history has no empty stretches.
  */
-function layoutAxis(ops: readonly Operation[]): Layout {
+function positionAxis(ops: readonly Operation[]): Layout {
   const points = new Set<number>();
   for (const o of ops) {
     points.add(o.call);
@@ -201,13 +211,60 @@ function layoutAxis(ops: readonly Operation[]): Layout {
   const n = sorted.length + 1; // one extra slot on the right for operations that never completed
   // Wide enough that a short bar still shows the start of its label (the rest is in the tooltip).
   const step = Math.max(22, Math.min(56, Math.floor(1200 / Math.max(1, n))));
-  const pad = 8;
-  const width = pad * 2 + n * step;
-  const x = (pos: number): number => pad + (Number.isFinite(pos) ? (rank.get(pos) ?? 0) : n) * step;
+  const width = AXIS_PAD_PX * 2 + n * step;
+  const x = (pos: number): number => AXIS_PAD_PX + (Number.isFinite(pos) ? (rank.get(pos) ?? 0) : n) * step;
   const every = Math.max(1, Math.ceil(80 / step));
-  const ticks: Array<{ x: number; pos: number }> = [];
-  for (let i = 0; i < sorted.length; i += every) ticks.push({ x: pad + i * step, pos: sorted[i]! });
-  return { x, width, ticks };
+  const ticks: Array<{ x: number; label: string }> = [];
+  for (let i = 0; i < sorted.length; i += every) ticks.push({ x: AXIS_PAD_PX + i * step, label: `#${sorted[i]!}` });
+  return {
+    xCall: (op) => x(op.call),
+    xRet: (op) => x(op.ret),
+    width,
+    ticks,
+    description: 'event positions (#n: the n-th event), compressed to the drawn operations',
+  };
+}
+
+/**
+ * The x axis by the events' `time` fields, to scale: shows real latencies and gaps. Null
+ * when some drawn operation has no time (then the position axis is used).
+ */
+function timeAxis(ops: readonly Operation[]): Layout | null {
+  let t0 = Number.POSITIVE_INFINITY;
+  let t1 = Number.NEGATIVE_INFINITY;
+  for (const o of ops) {
+    if (o.callTime === undefined || (o.status === 'ok' && o.retTime === undefined)) return null;
+    t0 = Math.min(t0, o.callTime);
+    t1 = Math.max(t1, o.retTime ?? o.callTime);
+  }
+  if (!(t1 > t0)) return null;
+  const inner = Math.max(1200, Math.min(60_000, ops.length * 2 * 14));
+  const tail = 60; // room on the right for operations that never completed
+  const scale = inner / (t1 - t0);
+  const x = (t: number): number => AXIS_PAD_PX + (t - t0) * scale;
+  const width = AXIS_PAD_PX * 2 + inner + tail;
+  const ticks: Array<{ x: number; label: string }> = [];
+  const tickCount = Math.max(2, Math.floor(inner / 110));
+  for (let i = 0; i <= tickCount; i++) {
+    const t = t0 + ((t1 - t0) * i) / tickCount;
+    ticks.push({ x: x(t), label: `+${formatTime(t - t0)}` });
+  }
+  return {
+    xCall: (op) => x(op.callTime ?? t0),
+    xRet: (op) => (op.status === 'info' || op.retTime === undefined ? width - AXIS_PAD_PX : x(op.retTime)),
+    width,
+    ticks,
+    description: `the events' time field, to scale, from ${t0}`,
+  };
+}
+
+function formatTime(dt: number): string {
+  const digits = dt >= 100 ? 0 : dt >= 10 ? 1 : 2;
+  return dt.toFixed(digits);
+}
+
+function layoutAxis(ops: readonly Operation[], axis: 'position' | 'time'): Layout {
+  return (axis === 'time' ? timeAxis(ops) : null) ?? positionAxis(ops);
 }
 
 function renderTimeline(
@@ -216,6 +273,7 @@ function renderTimeline(
   ordinals: ReadonlyMap<number, number>,
   anchor: string,
   partValid: Verdict,
+  axisKind: 'position' | 'time',
 ): string {
   // The processes of the counterexample get the top rows: in a long history with many
   // retired processes they would otherwise sit hundreds of rows down.
@@ -225,7 +283,7 @@ function renderTimeline(
   );
   const row = new Map<number, number>();
   processes.forEach((p, i) => row.set(p, i));
-  const axis = layoutAxis(ops);
+  const axis = layoutAxis(ops, axisKind);
   const height = AXIS_PX + processes.length * ROW_PX + 4;
 
   const labels: string[] = [];
@@ -240,21 +298,21 @@ function renderTimeline(
     if (i % 2 === 1) parts.push(`<rect class="row-band" x="0" y="${AXIS_PX + i * ROW_PX - 3}" width="${axis.width}" height="${ROW_PX}"/>`);
   });
   for (const t of axis.ticks) {
-    parts.push(`<line class="tick" x1="${t.x}" x2="${t.x}" y1="${AXIS_PX - 8}" y2="${height}"/><text class="tick-label" x="${t.x + 2}" y="${AXIS_PX - 12}">#${t.pos}</text>`);
+    parts.push(`<line class="tick" x1="${t.x}" x2="${t.x}" y1="${AXIS_PX - 8}" y2="${height}"/><text class="tick-label" x="${t.x + 2}" y="${AXIS_PX - 12}">${escapeHtml(t.label)}</text>`);
   }
   // A band behind the counterexample's operations marks where in time the conflict is.
   const cxOps = ops.filter((o) => roles.get(o.id) === 'cx');
   let focusX = 0;
   if (cxOps.length > 0) {
-    const x0 = Math.min(...cxOps.map((o) => axis.x(o.call)));
-    const x1 = Math.max(...cxOps.map((o) => axis.x(o.ret)));
+    const x0 = Math.min(...cxOps.map((o) => axis.xCall(o)));
+    const x1 = Math.max(...cxOps.map((o) => axis.xRet(o)));
     focusX = (x0 + x1) / 2;
     parts.push(`<rect class="cx-band" x="${x0 - 3}" y="${AXIS_PX - 6}" width="${Math.max(6, x1 - x0 + 6)}" height="${height - AXIS_PX + 6}"/>`);
   } else if (partValid === 'unknown') {
     // Where the search stopped: the first operation (by invoke) it could not place.
     const unplaced = ops.filter((o) => roles.get(o.id) === 'rest');
     if (unplaced.length > 0) {
-      focusX = Math.min(...unplaced.map((o) => axis.x(o.call))) - 2;
+      focusX = Math.min(...unplaced.map((o) => axis.xCall(o))) - 2;
       parts.push(
         `<line class="frontier" x1="${focusX}" x2="${focusX}" y1="${AXIS_PX - 8}" y2="${height}"/>` +
           `<text class="frontier-label" x="${focusX + 3}" y="${AXIS_PX - 1}">search stopped here</text>`,
@@ -265,8 +323,8 @@ function renderTimeline(
   const drawOrder = [...ops].sort((a, b) => Number(roles.get(a.id) === 'cx') - Number(roles.get(b.id) === 'cx') || a.id - b.id);
   for (const op of drawOrder) {
     const role = roles.get(op.id) ?? 'rest';
-    const x0 = axis.x(op.call);
-    const x1 = axis.x(op.ret);
+    const x0 = axis.xCall(op);
+    const x1 = axis.xRet(op);
     const w = Math.max(4, x1 - x0 - 2);
     const y = AXIS_PX + (row.get(op.process) ?? 0) * ROW_PX;
     const cls = `op ${role}${op.status === 'info' ? ' info' : ''}`;
@@ -281,7 +339,8 @@ function renderTimeline(
   }
   return (
     `<div class="timeline"><svg class="labels" width="${LABEL_COLUMN_PX}" height="${height}" role="img" aria-label="processes">${labels.join('')}</svg>` +
-    `<div class="scroll" data-focus-x="${Math.round(focusX)}"><svg class="lanes" width="${axis.width}" height="${height}" role="img" aria-label="operations by process over event positions">${parts.join('')}</svg></div></div>`
+    `<div class="scroll" data-focus-x="${Math.round(focusX)}"><svg class="lanes" width="${axis.width}" height="${height}" role="img" aria-label="operations by process over ${escapeHtml(axis.description)}">${parts.join('')}</svg></div></div>` +
+    `<p class="axis-note">x axis: ${escapeHtml(axis.description)}.</p>`
   );
 }
 
@@ -322,7 +381,7 @@ function renderPartition(result: CheckResult, part: PartitionResult, index: numb
     out.push(
       `<p class="note">Showing ${shown.length} of ${ops.length} operations: ${
         cxIds.size > 0 ? 'all counterexample operations and those nearest to them in time' : part.valid === true ? 'the first ones' : 'the first operations the search could not place and those nearest to them'
-      }. Event positions on the axis are compressed to the drawn operations.</p>`,
+      }.</p>`,
     );
   }
   if (cxIds.size > 0) {
@@ -333,7 +392,7 @@ function renderPartition(result: CheckResult, part: PartitionResult, index: numb
         `</div>`,
     );
   }
-  out.push(renderTimeline(shown, roles, ordinals, anchor, part.valid));
+  out.push(renderTimeline(shown, roles, ordinals, anchor, part.valid, opts.axis));
   if (part.linearized.length > 0) {
     const from = Math.max(0, part.linearized.length - PREFIX_LISTED_MAX);
     const items = part.linearized.slice(from).map((id) => {
@@ -378,6 +437,7 @@ tr.cx td { background: #fdeaea; }
 .timeline .labels .cx-process { fill: var(--cx-edge); font-weight: bold; }
 .timeline .labels { flex: none; background: #fafbfc; border-right: 1px solid #e1e4e8; font-size: 12px; fill: #4a525c; }
 .timeline .scroll { overflow-x: auto; flex: 1; }
+.axis-note { color: #8a929c; font-size: 12px; margin: 2px 0 0; }
 .row-band { fill: #f3f5f8; }
 .tick { stroke: #e6e9ed; } .tick-label { font-size: 10px; fill: #8a929c; }
 .frontier { stroke: #e09a1a; stroke-width: 2; stroke-dasharray: 6 3; } .frontier-label { font-size: 10px; fill: #a86500; font-weight: bold; }
@@ -440,6 +500,7 @@ export function renderHtmlReport(result: CheckResult, options: HtmlReportOptions
   const opts = {
     maxOpsPerPartition: options.maxOpsPerPartition ?? DEFAULT_MAX_OPS,
     maxPartitionsRendered: options.maxPartitionsRendered ?? DEFAULT_MAX_PARTITIONS,
+    axis: options.axis ?? 'position',
   };
   if (!(opts.maxOpsPerPartition >= 1) || !(opts.maxPartitionsRendered >= 0)) {
     throw new RangeError('renderHtmlReport: maxOpsPerPartition must be >= 1 and maxPartitionsRendered >= 0');

@@ -128,6 +128,25 @@ describe('renderHtmlReport', () => {
     expect(opLabel({ ...base, f: 'append', input: 5, output: [1, 5] })).toBe('append 5 → [1,5]');
   });
 
+  it('draws the time axis to scale when asked and the events have times, else event positions', () => {
+    const h = plantStaleRead(generateHistory({ seed: 12, ops: 300, processes: 6, register: true, mix: { read: 0.5, write: 0.5 }, infoRate: 0.1 }))!;
+    const r = checkHistory(h.events, 'register', { maxSteps: 1_000_000 });
+    expect(r.valid).toBe(false);
+    const timed = renderHtmlReport(r, { axis: 'time' });
+    expect(timed).toContain("x axis: the events&#39; time field, to scale");
+    expect(timed).toMatch(/<text class="tick-label"[^>]*>\+\d/);
+    for (const id of r.partitions[0]!.counterexample!) expect(barClass(timed, 'p0', id)).toMatch(/^op cx/);
+    // To scale: a bar's width is proportional to its operation's duration.
+    const op = r.operations.find((o) => o.status === 'ok' && o.retTime! - o.callTime! > 0)!;
+    const other = r.operations.find((o) => o.status === 'ok' && o.id !== op.id && o.retTime! - o.callTime! > 0)!;
+    const width = (id: number): number => Number(new RegExp(`id="p0-op${id}"[^>]*><title>[^<]*</title><svg x="[^"]*" y="[^"]*" width="([^"]*)"`).exec(timed)![1]);
+    const ratio = (width(op.id) + 2) / (width(other.id) + 2);
+    expect(ratio).toBeCloseTo((op.retTime! - op.callTime!) / (other.retTime! - other.callTime!), 1);
+    // The known-bad history has no times: position axis, whatever was asked.
+    expect(renderHtmlReport(knownBad(), { axis: 'time' })).toContain('x axis: event positions');
+    expect(renderHtmlReport(r)).toContain('x axis: event positions');
+  });
+
   it('reports an unknown verdict as such', () => {
     // The shape the checker gives on a timeout (its search budget is its own business, so
     // the verdict is set here): a partial prefix, no counterexample.
