@@ -446,20 +446,30 @@ export class RecordReader {
     return out;
   }
 
-  /** Records whose current values for key hold every gram (a superset of the true matches). */
+  /**
+   * Records whose current values for key hold every gram (a superset of the true matches).
+   * Scans the postings of the rarest gram only (counted up to GRAM_COUNT_PROBE rows each), then
+   * checks the other grams by point lookups of (key, gram, record).
+   */
   private gramCandidates(key: string, gs: readonly string[]): Set<RecordId> {
-    let acc: Set<RecordId> | undefined;
-    for (const g of gs) {
+    const counted = gs.map((g) => {
       const p = searchGramPrefix(key, g);
-      const s = new Set<RecordId>();
-      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-        const r = readLastU64(e.key);
-        if (acc === undefined || acc.has(r)) s.add(r);
-      }
-      acc = s;
+      let n = 0;
+      for (const _ of this.kv.range({ start: p, end: endOf(p), limit: GRAM_COUNT_PROBE })) n++;
+      return { g, p, n };
+    });
+    counted.sort((a, b) => a.n - b.n);
+    const rarest = counted[0];
+    if (rarest === undefined || rarest.n === 0) return new Set();
+    let acc = new Set<RecordId>();
+    for (const e of this.kv.range({ start: rarest.p, end: endOf(rarest.p) })) acc.add(readLastU64(e.key));
+    for (const { p } of counted.slice(1)) {
+      const next = new Set<RecordId>();
+      for (const r of acc) if (this.kv.get(concat(p, u64(r))) !== undefined) next.add(r);
+      acc = next;
       if (acc.size === 0) break;
     }
-    return acc ?? new Set();
+    return acc;
   }
 
   /**
@@ -683,6 +693,9 @@ function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
       return (x) => classOf(x) === classOf(c.lower) && compareWithinClass(x, c.lower) >= 0 && compareWithinClass(x, c.upper) < 0;
   }
 }
+
+/** Postings counted per query gram to find the rarest one. */
+export const GRAM_COUNT_PROBE = 256;
 
 /** Rows of one history group read linearly before switching to a seek. */
 export const GROUP_SCAN_MAX = 16;
