@@ -259,6 +259,18 @@ describe('hard presets', () => {
     expect(stale.expected).toBe(false);
     expect(stale.staleRead).toBeDefined();
     expect(stale.history.ops[stale.staleRead!]!.callPos).toBeGreaterThan(stale.history.events.length * 0.8);
+    // 64 processes really are open at once, and about 30% of writes end info.
+    const wide = singleKeyCase({ processes: 64, ops: 5000, infoRate: 0.3, stale: true, seed: 4 });
+    let open = 0;
+    let maxOpen = 0;
+    for (const e of wide.history.events) {
+      open += e.type === 'invoke' ? 1 : -1;
+      maxOpen = Math.max(maxOpen, open);
+    }
+    expect(maxOpen).toBe(64);
+    const writes = wide.history.ops.filter((o) => o.f === 'write');
+    expect(writes.filter((o) => o.status === 'info').length / writes.length).toBeCloseTo(0.3, 1);
+    expect(wide.history.ops[wide.staleRead!]!.callPos).toBeGreaterThan(wide.history.events.length * 0.9);
     const many = manyKeysCase({ keys: 20, processes: 8, ops: 2000, skew: 'zipf', seed: 2 });
     expect(many.model).toBe('kv');
     expect(new Set(many.history.ops.map((o) => o.key)).size).toBe(20);
