@@ -14,7 +14,7 @@
 //     Ready and acknowledged by advance()).
 //   - on restart, term, vote, commit, snapshot and log come from PersistedState only.
 import { assert, AssertionError, type LogIndex, type NodeId, type Term } from '../types.js';
-import { NO_BUGS, type Bugs } from '../bugs.js';
+import { NO_BUGS, PLANTED_BUGS, type PlantedBug } from '../bugs.js';
 import { ENTRY_OVERHEAD_BYTES, RaftLog, entrySizeBytes } from './log.js';
 import { Progress } from './progress.js';
 import { committedIndex, quorumActive, voteResult } from './quorum.js';
@@ -45,7 +45,9 @@ const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 export class Raft implements RaftGroup {
   readonly id: NodeId;
   private readonly cfg: RaftConfig;
-  private readonly bugs: Bugs;
+  /** Planted bugs as flags (looked up on hot paths); `anyBug` when at least one is on. */
+  private readonly bug: Readonly<Record<PlantedBug, boolean>>;
+  private readonly anyBug: boolean;
   private voters: readonly NodeId[];
   private conf: ConfState;
 
@@ -84,7 +86,11 @@ export class Raft implements RaftGroup {
     validateConfig(config);
     this.cfg = config;
     this.id = config.id;
-    this.bugs = config.bugs ?? NO_BUGS;
+    const bugs = config.bugs ?? NO_BUGS;
+    const flags = {} as Record<PlantedBug, boolean>;
+    for (const name of Object.keys(PLANTED_BUGS) as PlantedBug[]) flags[name] = bugs.has(name);
+    this.bug = flags;
+    this.anyBug = bugs.size > 0;
     this.conf = persisted.snapshot ? persisted.snapshot.meta.conf : config.conf;
     this.voters = this.conf.voters.slice();
     assert(this.voters.length > 0, 'the voter set is empty');
@@ -95,7 +101,7 @@ export class Raft implements RaftGroup {
     if (commit > lastPersisted) {
       // Only possible when acknowledged entries were lost from an unsynced disk, or committed
       // entries were truncated: both planted bugs.
-      if (!this.bugs.has('ack-before-durable') && !this.bugs.has('truncate-committed')) {
+      if (!this.bug['ack-before-durable'] && !this.bug['truncate-committed']) {
         throw new AssertionError(`persisted commit ${commit} is beyond the persisted log (last index ${lastPersisted})`);
       }
       commit = lastPersisted;
@@ -115,7 +121,7 @@ export class Raft implements RaftGroup {
     this.log = new RaftLog(persisted.snapshot, persisted.entries, commit);
     if (config.applied !== undefined) this.log.appliedTo(config.applied);
     this.term = hs.term;
-    this.vote = this.bugs.has('forget-vote-on-restart') ? null : hs.vote;
+    this.vote = this.bug['forget-vote-on-restart'] ? null : hs.vote;
     this.prevHard = hs;
     this.becomeFollower(this.term, null);
     this.prevSoft = { leader: null, role: 'follower' };
@@ -273,7 +279,7 @@ export class Raft implements RaftGroup {
       (this.vote === null && this.lead === null) ||
       // A pre-vote for a future term is granted without a prior vote (it binds nothing).
       (m.preVote && m.term > this.term);
-    const upToDate = this.bugs.has('vote-without-log-check') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const upToDate = this.bug['vote-without-log-check'] || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     if (canVote && upToDate) {
       this.send({ type: 'vote-response', from: this.id, to: m.from, term: m.term, preVote: m.preVote, granted: true });
       if (!m.preVote) {
@@ -406,14 +412,14 @@ export class Raft implements RaftGroup {
 
   private handleAppend(m: MessageOf<'append'>): void {
     const log = this.log;
-    if (m.prevIndex < log.committed && !this.bugs.has('truncate-committed')) {
+    if (m.prevIndex < log.committed && !this.bug['truncate-committed']) {
       // Everything up to our commit index already matches the leader (Log Matching).
       this.respondAppend(m.from, log.committed, false, 0, 0);
       return;
     }
     if (log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = m.prevIndex + m.entries.length;
-      if (this.bugs.has('truncate-committed') && lastNew < log.lastIndex()) {
+      if (this.bug['truncate-committed'] && lastNew < log.lastIndex()) {
         // Planted bug (the Raft Students' Guide classic): the append's entries replace the
         // whole suffix after prevIndex, even when they all match. A late or duplicated append
         // from the current leader then drops later entries, committed ones included.
@@ -503,13 +509,13 @@ export class Raft implements RaftGroup {
     if (m.index > this.log.lastIndex()) {
       // A follower claims more than we hold: only possible once a planted bug has broken
       // leader completeness. Ignore it so the simulator reports the real violation.
-      assert(this.bugs.size > 0, () => `${this.id}: ${m.from} acknowledges ${m.index} beyond our last index ${this.log.lastIndex()}`);
+      assert(this.anyBug, () => `${this.id}: ${m.from} acknowledges ${m.index} beyond our last index ${this.log.lastIndex()}`);
       return;
     }
     if (m.reject) {
       let probeHint: number = m.hintIndex;
       if (m.hintTerm > 0) probeHint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
-      if (this.bugs.size > 0 && m.index <= pr.match && (pr.state === 'replicate' || m.index === pr.next - 1)) {
+      if (this.anyBug && m.index <= pr.match && (pr.state === 'replicate' || m.index === pr.next - 1)) {
         // With a planted bug (ack-before-durable, truncate-committed) a follower can lose
         // entries it acknowledged. Forget the false match so replication resumes and the loss
         // shows up as a safety violation rather than a livelock. (Without bugs such a
@@ -576,7 +582,7 @@ export class Raft implements RaftGroup {
 
   private startRead(context: string, from: NodeId | null): void {
     const index = this.log.committed;
-    if (this.voters.length === 1 || this.bugs.has('stale-read')) {
+    if (this.voters.length === 1 || this.bug['stale-read']) {
       // A single voter is its own quorum. (The planted bug skips the confirmation round.)
       this.answerRead(index, context, from);
       return;
@@ -607,7 +613,7 @@ export class Raft implements RaftGroup {
     if (idx <= this.log.committed) return false;
     // §5.4.2: only an entry of the current term is committed by counting replicas; earlier
     // entries are committed with it (Figure 8). The planted bug skips this check.
-    if (this.log.termAt(idx) !== this.term && !this.bugs.has('commit-previous-term')) return false;
+    if (this.log.termAt(idx) !== this.term && !this.bug['commit-previous-term']) return false;
     this.log.commitTo(idx);
     this.releasePendingReads();
     return true;
@@ -749,7 +755,7 @@ export class Raft implements RaftGroup {
     // The planted bug commit-previous-term counts replicas of earlier-term entries instead,
     // which makes the noop look unnecessary; without it the window of Figure 8 (a new leader
     // whose log ends in earlier-term entries) is open after every election.
-    if (!this.bugs.has('commit-previous-term')) this.appendEntry('noop', new Uint8Array(0));
+    if (!this.bug['commit-previous-term']) this.appendEntry('noop', new Uint8Array(0));
   }
 
   private campaign(kind: CampaignKind): void {
@@ -808,7 +814,7 @@ export class Raft implements RaftGroup {
       this.hardStateChanged() ||
       this.prevSoft.leader !== this.lead ||
       this.prevSoft.role !== this.role ||
-      this.log.hasNextCommitted(this.bugs.has('apply-uncommitted'))
+      this.log.hasNextCommitted(this.bug['apply-uncommitted'])
     );
   }
 
@@ -821,7 +827,7 @@ export class Raft implements RaftGroup {
     const entries = this.log.hasUnstable() ? this.log.unstableEntries() : NO_ENTRIES;
     const snapshot = this.log.pendingSnapshot;
     // Planted bug: a follower's appended entries are not fsynced before it acknowledges them.
-    const entriesNeedSync = entries.length > 0 && !(this.bugs.has('ack-before-durable') && this.role !== 'leader');
+    const entriesNeedSync = entries.length > 0 && !(this.bug['ack-before-durable'] && this.role !== 'leader');
     const mustSync = termVoteChanged || snapshot !== null || entriesNeedSync;
     const softState: SoftState =
       this.prevSoft.leader === this.lead && this.prevSoft.role === this.role ? this.prevSoft : { leader: this.lead, role: this.role };
@@ -829,7 +835,7 @@ export class Raft implements RaftGroup {
     this.msgs = [];
     const readStates = this.readStates;
     this.readStates = [];
-    const committedEntries = this.log.nextCommitted(this.bugs.has('apply-uncommitted'));
+    const committedEntries = this.log.nextCommitted(this.bug['apply-uncommitted']);
     const rd: Ready = { softState, hardState, entries, snapshot, mustSync, messages, committedEntries, readStates };
     this.assertPersistenceContract(rd);
     return rd;
@@ -840,7 +846,7 @@ export class Raft implements RaftGroup {
     const stable = this.log.stable;
     const lastInReady = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1]!.index : 0;
     const snapInReady = rd.snapshot !== null ? rd.snapshot.meta.index : 0;
-    const ackBeforeDurable = this.bugs.has('ack-before-durable');
+    const ackBeforeDurable = this.bug['ack-before-durable'];
     for (const m of rd.messages) {
       if (m.type === 'append-response' && !m.reject && m.index > stable && !ackBeforeDurable) {
         assert(m.index <= Math.max(lastInReady, snapInReady), () => `${this.id} acknowledges index ${m.index} it does not hold durably (stable ${stable})`);
@@ -858,7 +864,7 @@ export class Raft implements RaftGroup {
     if (rd.committedEntries.length > 0) {
       const last = rd.committedEntries[rd.committedEntries.length - 1]!.index;
       assert(last <= stable, () => `${this.id} would apply entry ${last} that is not yet persisted (stable ${stable})`);
-      if (!this.bugs.has('apply-uncommitted')) assert(last <= this.log.committed, () => `${this.id} would apply uncommitted entry ${last}`);
+      if (!this.bug['apply-uncommitted']) assert(last <= this.log.committed, () => `${this.id} would apply uncommitted entry ${last}`);
     }
   }
 
@@ -881,7 +887,7 @@ export class Raft implements RaftGroup {
   }
 
   compact(index: LogIndex, data: Uint8Array): Snapshot {
-    if (index > this.log.lastIndex() && this.bugs.size > 0) {
+    if (index > this.log.lastIndex() && this.anyBug) {
       // A planted bug (truncate-committed) dropped applied entries; compact what is left so
       // the driver's routine compaction does not crash the run before the checks see it.
       index = this.log.lastIndex() as LogIndex;
