@@ -56,6 +56,19 @@ describe('the persistence contract', () => {
     expect(c.violations).toEqual([]);
   });
 
+  it('the contract check itself refuses a Ready that would vouch for state that is not durable', () => {
+    // Smuggle messages the core would never produce into its outbox, to show ready() catches them.
+    const outbox = (r: Raft): Message[] => Reflect.get(r, 'msgs') as Message[];
+    const ack: Message = { type: 'append-response', from: 'n1' as NodeId, to: 'n2' as NodeId, term: 0 as Term, index: 5 as LogIndex, reject: false, hintIndex: 0 as LogIndex, hintTerm: 0 as Term };
+    const r1 = new Raft(config(), EMPTY_PERSISTED_STATE);
+    outbox(r1).push(ack);
+    expect(() => r1.ready()).toThrow(/acknowledges index 5 it does not hold durably/);
+    const grant: Message = { type: 'vote-response', from: 'n1' as NodeId, to: 'n2' as NodeId, term: 3 as Term, preVote: false, granted: true };
+    const r2 = new Raft(config(), EMPTY_PERSISTED_STATE);
+    outbox(r2).push(grant);
+    expect(() => r2.ready()).toThrow(/grants a vote to n2 in term 3 that is not in this Ready's hard state/);
+  });
+
   it('a restarted node keeps its term and vote from the hard state', () => {
     const r = new Raft(config(), { hardState: { term: 7 as Term, vote: 'n3' as NodeId, commit: 2 as LogIndex }, snapshot: null, entries: persistedLog([1, 1, 5], 7).entries });
     expect(r.status()).toMatchObject({ term: 7, vote: 'n3', commit: 2, lastIndex: 3, applied: 0, role: 'follower', leader: null });
