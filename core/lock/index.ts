@@ -14,3 +14,4 @@ export type { Intent, TxnReadView, KeyRange, TxnStore } from './store.js';
 export { RecordTxnStore, compareValuesForLocks, criteriaRanges } from './recordStore.js';
 export { encodeTxnState, decodeTxnState } from './snapshot.js';
 export { encodeTxnCommand, decodeTxnCommand } from './codec.js';
+export { LOCK_NAMESPACE, loadTxnImage } from './persist.js';

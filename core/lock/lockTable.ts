@@ -98,6 +98,8 @@ export class LockTable<V> {
   private readonly buckets = new Map<string, HeldLock<V>[]>();
   /** Oldest first: the order in which waiting requests are considered for a grant. */
   private queue: WaitingRequest<V>[] = [];
+  /** Locks taken since the last takeNewlyHeld(): what a persister must write. */
+  private fresh: HeldLock<V>[] = [];
 
   constructor(private readonly compare: Compare<V>) {}
 
@@ -218,8 +220,22 @@ export class LockTable<V> {
     return t;
   }
 
+  /** The locks granted since the last call, in grant order (some may be released again since). */
+  takeNewlyHeld(): readonly HeldLock<V>[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+
+  /** The sequence number the next lock or request will get (persisted with the table). */
+  peekNextSeq(): number {
+    return this.nextSeq;
+  }
+
   private addHeld(txn: TxnId, priority: Priority, req: LockRequest<V>): void {
-    this.index({ seq: this.nextSeq++, txn, priority, target: req.target, mode: req.mode });
+    const h: HeldLock<V> = { seq: this.nextSeq++, txn, priority, target: req.target, mode: req.mode };
+    this.index(h);
+    this.fresh.push(h);
   }
 
   private index(h: HeldLock<V>): void {

@@ -7,6 +7,7 @@
 // commit writes all intents as one batch in its own log entry and only then releases locks.
 // Deadlocks cannot form (wound-wait, see lockTable.ts); bounded waits are a second net.
 import type { Bugs } from '../bugs.js';
+import type { OrderedKV, WriteOp } from '../storage/port.js';
 import { NO_BUGS } from '../bugs.js';
 import type { ApplyContext, Timestamp } from '../storage/types.js';
 import { timestampMs } from '../storage/types.js';
@@ -14,6 +15,7 @@ import { assert, unreachable } from '../types.js';
 import type { OpResult, TxnCommand, TxnEvent, TxnOp, TxnOutput, TxnReply } from './commands.js';
 import { conflictError, txnError, type TxnError } from './errors.js';
 import { LockTable, type LockTableImage } from './lockTable.js';
+import { closeDeletes, finishedDelete, finishedPut, headPut, intentPut, loadTxnImage, lockPut, metaPut } from './persist.js';
 import { point } from './range.js';
 import type { Intent, TxnStore } from './store.js';
 import type { AbortReason, LockRequest, Priority, TxnId } from './types.js';
@@ -33,6 +35,8 @@ export interface PendingOps<R, V, C> {
 /** An open transaction, exactly as replicated. */
 export interface TxnRecord<R, V, C> {
   readonly id: TxnId;
+  /** Begin order (0, 1, ...): iteration order, and the transaction's key in the port. */
+  readonly seq: number;
   readonly priority: Priority;
   readonly status: TxnStatus;
   readonly intents: readonly Intent<R, V>[];
@@ -43,8 +47,10 @@ export interface TxnRecord<R, V, C> {
 
 /** What is remembered about a finished transaction, so late or repeated commands get a clear answer. */
 export type FinishedTxn =
-  | { readonly id: TxnId; readonly outcome: 'committed'; readonly commitTs: Timestamp }
-  | { readonly id: TxnId; readonly outcome: 'aborted'; readonly reason: AbortReason };
+  | { readonly id: TxnId; readonly seq: number; readonly outcome: 'committed'; readonly commitTs: Timestamp }
+  | { readonly id: TxnId; readonly seq: number; readonly outcome: 'aborted'; readonly reason: AbortReason };
+
+type Outcome = { readonly outcome: 'committed'; readonly commitTs: Timestamp } | { readonly outcome: 'aborted'; readonly reason: AbortReason };
 
 export interface TxnOptions {
   /** A transaction waiting longer than this for one lock is aborted (log time). */
@@ -63,6 +69,8 @@ export interface TxnStateImage<R, V, C> {
   readonly version: 1;
   readonly txns: readonly TxnRecord<R, V, C>[];
   readonly finished: readonly FinishedTxn[];
+  /** The next begin and finish sequence numbers. */
+  readonly counters: { readonly open: number; readonly finish: number };
   readonly locks: LockTableImage<V>;
 }
 
@@ -74,6 +82,17 @@ export class TransactionManager<R, V, C> {
   /** Open transactions in begin order: timeouts and snapshots iterate in this order. */
   private readonly txns = new Map<TxnId, Mutable<TxnRecord<R, V, C>>>();
   private readonly finished = new Map<TxnId, FinishedTxn>();
+  private nextOpen = 0;
+  private nextFinish = 0;
+
+  // Persistence into the port (when given): what this command changed.
+  private readonly port: OrderedKV | undefined;
+  private dirty = new Set<TxnId>();
+  private closed = new Map<TxnId, number>();
+  private newlyFinished: FinishedTxn[] = [];
+  private evicted: FinishedTxn[] = [];
+  /** Intents already in the port, per open transaction (derived, not replicated). */
+  private readonly persistedIntents = new Map<TxnId, number>();
 
   // Scratch of the command being applied; empty between commands.
   private nowMs = 0;
@@ -82,16 +101,27 @@ export class TransactionManager<R, V, C> {
   private resume: TxnId[] = [];
   private applied: TxnId[] = [];
 
+  /**
+   * `from.image`: start from a snapshot image. `from.port`: keep the state in that OrderedKV too
+   * (written at the end of every command; see persist.ts), so a snapshot of the port holds it.
+   */
   constructor(
     private readonly store: TxnStore<R, V, C>,
     options: Partial<TxnOptions> = {},
-    image?: TxnStateImage<R, V, C>,
+    from: { readonly image?: TxnStateImage<R, V, C>; readonly port?: OrderedKV } = {},
   ) {
     this.options = { ...DEFAULT_TXN_OPTIONS, ...options };
     assert(this.options.maxWaitMs > 0 && this.options.idleTimeoutMs > 0, 'transaction timeouts must be positive');
     assert(Number.isInteger(this.options.finishedRetain) && this.options.finishedRetain >= 0, 'finishedRetain must be a non-negative integer');
     this.locks = new LockTable<V>(store.compareValues);
-    if (image !== undefined) this.restore(image);
+    this.port = from.port;
+    if (from.image !== undefined) this.restore(from.image);
+  }
+
+  /** A manager whose state lives in `port`: resumes what the port holds (e.g. after a snapshot restore). */
+  static fromPort<R, V, C>(store: TxnStore<R, V, C>, port: OrderedKV, options: Partial<TxnOptions> = {}): TransactionManager<R, V, C> {
+    const loaded = loadTxnImage<R, V, C>(port);
+    return new TransactionManager(store, options, loaded === undefined ? { port } : { port, image: loaded.image });
   }
 
   /** Apply one committed log command. Deterministic: same state + command + ctx, same output. */
@@ -107,12 +137,17 @@ export class TransactionManager<R, V, C> {
       let reply = this.dispatch(cmd);
       this.drain();
       if (reply.type === 'waiting') reply = this.foldOwnEvent(reply);
+      if (this.port !== undefined) this.persist(this.port);
       return { reply, events: this.events, applied: this.applied };
     } finally {
       this.ctx = undefined;
       this.events = [];
       this.resume = [];
       this.applied = [];
+      this.dirty = new Set();
+      this.closed = new Map();
+      this.newlyFinished = [];
+      this.evicted = [];
     }
   }
 
@@ -138,15 +173,46 @@ export class TransactionManager<R, V, C> {
       version: 1,
       txns: [...this.txns.values()].map((t) => ({ ...t })),
       finished: [...this.finished.values()],
+      counters: { open: this.nextOpen, finish: this.nextFinish },
       locks: this.locks.image(),
     };
+  }
+
+  /** Write what this command changed into the port, as one batch. */
+  private persist(port: OrderedKV): void {
+    const ops: WriteOp[] = [];
+    for (const [id, seq] of this.closed) {
+      ops.push(...closeDeletes(port, seq));
+      this.persistedIntents.delete(id);
+    }
+    for (const id of this.dirty) {
+      const t = this.txns.get(id);
+      if (t === undefined) continue;
+      ops.push(headPut(t, this.locks.waitingOf(id)));
+      const done = this.persistedIntents.get(id) ?? 0;
+      for (let i = done; i < t.intents.length; i++) ops.push(intentPut(t.seq, i, t.intents[i]!));
+      this.persistedIntents.set(id, t.intents.length);
+    }
+    for (const lock of this.locks.takeNewlyHeld()) {
+      const t = this.txns.get(lock.txn);
+      if (t !== undefined) ops.push(lockPut(t.seq, lock));
+    }
+    for (const f of this.evicted) ops.push(finishedDelete(f));
+    for (const f of this.newlyFinished) if (this.finished.get(f.id) === f) ops.push(finishedPut(f));
+    ops.push(metaPut({ lockSeq: this.locks.peekNextSeq(), open: this.nextOpen, finish: this.nextFinish }));
+    port.write(ops);
   }
 
   private restore(image: TxnStateImage<R, V, C>): void {
     assert(image.version === 1, `unknown transaction state image version ${String(image.version)}`);
     this.locks = LockTable.fromImage(image.locks, this.store.compareValues);
-    for (const t of image.txns) this.txns.set(t.id, { ...t });
+    for (const t of image.txns) {
+      this.txns.set(t.id, { ...t });
+      this.persistedIntents.set(t.id, t.intents.length);
+    }
     for (const f of image.finished) this.finished.set(f.id, f);
+    this.nextOpen = image.counters.open;
+    this.nextFinish = image.counters.finish;
     for (const h of image.locks.held) assert(this.txns.has(h.txn), `lock held by unknown transaction ${h.txn}`);
     for (const w of image.locks.queue) {
       assert(this.txns.get(w.txn)?.pending !== undefined, `transaction ${w.txn} waits without parked operations`);
@@ -180,7 +246,8 @@ export class TransactionManager<R, V, C> {
     const bad = this.checkNew(id, priority);
     if (bad !== undefined) return bad;
     const ts = priority ?? this.ctx!.timestamp;
-    this.txns.set(id, { id, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs });
+    this.txns.set(id, { id, seq: this.nextOpen++, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs });
+    this.dirty.add(id);
     return { type: 'begun', txn: id, priority: ts };
   }
 
@@ -188,8 +255,9 @@ export class TransactionManager<R, V, C> {
     const bad = this.checkNew(id, priority) ?? this.checkOps(id, ops);
     if (bad !== undefined) return bad;
     const ts = priority ?? this.ctx!.timestamp;
-    const t: Mutable<TxnRecord<R, V, C>> = { id, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs };
+    const t: Mutable<TxnRecord<R, V, C>> = { id, seq: this.nextOpen++, priority: { ts, id }, status: 'active', intents: [], lastActiveMs: this.nowMs };
     this.txns.set(id, t);
+    this.dirty.add(id);
     t.pending = { ops, results: [], autoCommit: true };
     return this.advance(t);
   }
@@ -212,6 +280,7 @@ export class TransactionManager<R, V, C> {
     if (t.pending !== undefined) return this.error(txnError('txn-busy', id, `transaction ${id} is still waiting for a lock`));
     t.status = 'prepared';
     t.lastActiveMs = this.nowMs;
+    this.dirty.add(id);
     return { type: 'prepared', txn: id };
   }
 
@@ -239,6 +308,7 @@ export class TransactionManager<R, V, C> {
 
   /** Run the parked operations of `t` as far as locks allow. */
   private advance(t: Mutable<TxnRecord<R, V, C>>): TxnReply<R, V> {
+    this.dirty.add(t.id);
     for (;;) {
       const p = t.pending;
       assert(p !== undefined, `advance of ${t.id} without parked operations`);
@@ -265,7 +335,7 @@ export class TransactionManager<R, V, C> {
     const commitTs = this.ctx!.timestamp;
     if (this.options.bugs.has('lock-release-early')) {
       // PLANTED BUG: locks go (and waiters run) before the intents are written.
-      this.finish(t.id, { id: t.id, outcome: 'committed', commitTs });
+      this.finish(t.id, { outcome: 'committed', commitTs });
       this.release(t.id);
       this.drain();
       this.store.apply(t.intents, this.ctx!);
@@ -275,7 +345,7 @@ export class TransactionManager<R, V, C> {
       // transaction is untouched and the error surfaces as a crash, not as a half commit.
       this.store.apply(t.intents, this.ctx!);
       this.applied.push(t.id);
-      this.finish(t.id, { id: t.id, outcome: 'committed', commitTs });
+      this.finish(t.id, { outcome: 'committed', commitTs });
       this.release(t.id);
     }
     return { type: 'committed', txn: t.id, commitTs, results };
@@ -285,13 +355,16 @@ export class TransactionManager<R, V, C> {
   private abort(id: TxnId, reason: AbortReason, announce: boolean): void {
     const t = this.txns.get(id);
     assert(t !== undefined, `abort of unknown transaction ${id}`);
-    this.finish(id, { id, outcome: 'aborted', reason });
+    this.finish(id, { outcome: 'aborted', reason });
     this.release(id);
     if (announce) this.events.push({ type: 'aborted', txn: id, error: conflictError(id, reason) });
   }
 
   private release(id: TxnId): void {
-    for (const g of this.locks.releaseAll(id)) if (!this.resume.includes(g.txn)) this.resume.push(g.txn);
+    for (const g of this.locks.releaseAll(id)) {
+      this.dirty.add(g.txn);
+      if (!this.resume.includes(g.txn)) this.resume.push(g.txn);
+    }
   }
 
   /** Resume transactions whose awaited lock was granted, in grant order, until none is left. */
@@ -471,13 +544,19 @@ export class TransactionManager<R, V, C> {
   }
 
   /** Close an open transaction: forget its record, remember its outcome. */
-  private finish(id: TxnId, f: FinishedTxn): void {
+  private finish(id: TxnId, outcome: Outcome): void {
+    const t = this.txns.get(id);
+    assert(t !== undefined, `finish of unknown transaction ${id}`);
     this.txns.delete(id);
-    this.finished.set(f.id, f);
+    this.closed.set(id, t.seq);
+    const f: FinishedTxn = { ...outcome, id, seq: this.nextFinish++ };
+    this.finished.set(id, f);
+    this.newlyFinished.push(f);
     while (this.finished.size > this.options.finishedRetain) {
-      const oldest = this.finished.keys().next();
+      const oldest = this.finished.values().next();
       if (oldest.done === true) break;
-      this.finished.delete(oldest.value);
+      this.finished.delete(oldest.value.id);
+      this.evicted.push(oldest.value);
     }
   }
 

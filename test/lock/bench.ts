@@ -1,6 +1,7 @@
 // A transaction manager over the real record store on the in-memory port, driven by log
 // commands with an advancing log clock: the pieces a node wires together, minus Raft.
 import { MemStore } from '../../core/storage/memstore.js';
+import { restoreSnapshot, takeSnapshot } from '../../core/storage/snapshot.js';
 import { RecordStore, integer, type Criteria, type RecordId, type Value } from '../../core/storage/records/index.js';
 import { timestampFromMs, type ApplyContext } from '../../core/storage/types.js';
 import { logIndex } from '../../core/types.js';
@@ -18,14 +19,21 @@ export class Bench {
   index: number;
   nowMs: number;
 
+  /**
+   * The transaction state always lives in the port too (what a node does). `from`: a replica
+   * restored from a port snapshot, its transaction state read back from the port itself, or
+   * taken from separately encoded image bytes.
+   */
   constructor(
     readonly options: Partial<TxnOptions> = {},
-    from?: { kv: MemStore; state: Uint8Array; index: number; nowMs: number },
+    from?: { kv: MemStore; state: Uint8Array | 'in-port'; index: number; nowMs: number },
   ) {
     this.kv = from?.kv ?? new MemStore();
     this.records = new RecordStore(this.kv);
-    const image = from === undefined ? undefined : decodeTxnState<RecordId, Value, Criteria>(from.state);
-    this.mgr = new TransactionManager(new RecordTxnStore(this.records), options, image);
+    const store = new RecordTxnStore(this.records);
+    if (from?.state === 'in-port') this.mgr = TransactionManager.fromPort(store, this.kv, options);
+    else if (from !== undefined) this.mgr = new TransactionManager(store, options, { image: decodeTxnState(from.state), port: this.kv });
+    else this.mgr = new TransactionManager(store, options, { port: this.kv });
     this.index = from?.index ?? 0;
     this.nowMs = from?.nowMs ?? 1_000;
   }
@@ -49,10 +57,14 @@ export class Bench {
     );
   }
 
-  /** A replica restored from this one's snapshot: a copy of the port plus the encoded transaction state. */
-  restoreCopy(): Bench {
+  /**
+   * A replica restored from this one's snapshot (core/storage/snapshot.ts bytes of the port).
+   * 'in-port': the transaction state comes back out of the port; 'image': from encodeTxnState.
+   */
+  restoreCopy(via: 'in-port' | 'image' = 'in-port'): Bench {
     const kv = new MemStore();
-    kv.write([...this.kv.range()].map((e) => ({ type: 'put' as const, key: e.key, value: e.value })));
-    return new Bench(this.options, { kv, state: encodeTxnState(this.mgr.image()), index: this.index, nowMs: this.nowMs });
+    restoreSnapshot(takeSnapshot(this.kv), kv);
+    const state = via === 'in-port' ? 'in-port' : encodeTxnState(this.mgr.image());
+    return new Bench(this.options, { kv, state, index: this.index, nowMs: this.nowMs });
   }
 }

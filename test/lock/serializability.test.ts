@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { double, integer, where, type Value } from '../../core/storage/records/index.js';
+import { encodeTxnState } from '../../core/lock/snapshot.js';
+import { loadTxnImage } from '../../core/lock/persist.js';
 import { ACCOUNTS, checkSerializable, runWorkload, type Op, type Program, type RunSpec, type Step } from './workload.js';
 
 const n = ACCOUNTS.length;
@@ -93,9 +95,9 @@ describe('serializability', () => {
     let withWaiters = 0;
     let withIntents = 0;
     fc.assert(
-      fc.property(specArb(), fc.nat(30), (spec, at) => {
+      fc.property(specArb(), fc.nat(30), fc.constantFrom('in-port' as const, 'image' as const), (spec, at, via) => {
         const plain = runWorkload(spec);
-        const restored = runWorkload({ ...spec, restoreAt: at });
+        const restored = runWorkload({ ...spec, restoreAt: at, restoreVia: via });
         if ((restored.restored?.waiting ?? 0) > 0) withWaiters += 1;
         if ((restored.restored?.intents ?? 0) > 0) withIntents += 1;
         // Same commands, same outputs, same store: the restored replica is indistinguishable.
@@ -108,5 +110,23 @@ describe('serializability', () => {
     // The snapshots were taken with work in flight: parked waiters, staged intents.
     expect(withWaiters).toBeGreaterThan(15);
     expect(withIntents).toBeGreaterThan(15);
+  });
+});
+
+describe('transaction state in the port', () => {
+  it('after every command, the state read back from the port is the live state', () => {
+    let checked = 0;
+    fc.assert(
+      fc.property(specArb(), (spec) => {
+        runWorkload(spec, (bench) => {
+          const loaded = loadTxnImage(bench.kv);
+          expect(loaded).toBeDefined();
+          expect(encodeTxnState(loaded!.image)).toEqual(encodeTxnState(bench.mgr.image()));
+          checked += 1;
+        });
+      }),
+      { numRuns: 8 },
+    );
+    expect(checked).toBeGreaterThan(300);
   });
 });

@@ -158,6 +158,8 @@ export interface RunSpec {
    * transaction waits for a lock (the richest state to lose); none if undefined.
    */
   readonly restoreAt?: number;
+  /** How the restored replica gets its transaction state back (default: out of the port). */
+  readonly restoreVia?: 'in-port' | 'image';
   readonly bugs?: Bugs;
   readonly maxWaitMs?: number;
 }
@@ -341,7 +343,7 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
       waiting: m.lockTable().waiting().length,
       intents: m.open().reduce((s, t) => s + t.intents.length, 0),
     };
-    const copy = bench.restoreCopy();
+    const copy = bench.restoreCopy(spec.restoreVia ?? 'in-port');
     // The encoding sorts object keys, so equal bytes mean equal states.
     const a = encodeTxnState(copy.mgr.image());
     const b = encodeTxnState(m.image());
