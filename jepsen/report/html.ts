@@ -137,7 +137,8 @@ export function selectOps(ops: readonly Operation[], part: PartitionResult, cap:
     const cx = new Set(part.counterexample);
     focus = sorted.filter((o) => cx.has(o.id));
   } else if (part.valid !== true) {
-    focus = sorted.filter((o) => !inPrefix.has(o.id)).slice(0, 8);
+    // An info op may be left out of any linearization; the ok ops show where the search stuck.
+    focus = sorted.filter((o) => !inPrefix.has(o.id) && o.status === 'ok').slice(0, 8);
   } else {
     focus = [];
   }
@@ -310,7 +311,7 @@ function renderTimeline(
     parts.push(`<rect class="cx-band" x="${x0 - 3}" y="${AXIS_PX - 6}" width="${Math.max(6, x1 - x0 + 6)}" height="${height - AXIS_PX + 6}"/>`);
   } else if (partValid === 'unknown') {
     // Where the search stopped: the first operation (by invoke) it could not place.
-    const unplaced = ops.filter((o) => roles.get(o.id) === 'rest');
+    const unplaced = ops.filter((o) => roles.get(o.id) === 'rest' && o.status === 'ok');
     if (unplaced.length > 0) {
       focusX = Math.min(...unplaced.map((o) => axis.xCall(o))) - 2;
       parts.push(
