@@ -4,7 +4,8 @@
 //
 // Per part: drop info operations that cannot matter (prune.ts); if every write and cas sets
 // a distinct value and there is no delete, decide in O(n log n) (unique-values.ts);
-// otherwise run the Wing & Gong / Lowe search, frontier first (frontier-search.ts). A verdict is never guessed: out of
+// otherwise look for a certain stale read (certain-violations.ts), and failing that run the
+// Wing & Gong / Lowe search, frontier first (frontier-search.ts). A verdict is never guessed: out of
 // time or steps, the part is 'unknown'.
 
 import { cpus } from 'node:os';
@@ -12,10 +13,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pairOperations } from './history.js';
 import { modelByName, validateForModel, type ModelName } from './models.js';
-import { pruneRegisterOps } from './prune.js';
-import { shrinkCounterexample } from './shrink.js';
+import { pruneRegisterOps, resultKey } from './prune.js';
+import { neededKey, shrinkCounterexample } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
+import { findCertainStaleRead } from './certain-violations.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
@@ -60,7 +62,13 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
       ...(r.witness !== undefined ? { witness: r.witness } : {}),
     };
   }
-  const r = searchFrontier(model, kept, { ...limits, readOnly: (op) => op.f === 'read' && op.status === 'ok' });
+  const stale = findCertainStaleRead(kept);
+  if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
+  const r = searchFrontier(model, kept, {
+    ...limits,
+    readOnly: (op) => op.f === 'read' && op.status === 'ok',
+    values: { needs: neededKey, produces: resultKey, stateValue: (s) => s },
+  });
   return { valid: r.valid, linearized: r.linearized, method: `search${prunedNote}`, steps: r.steps, kept };
 }
 

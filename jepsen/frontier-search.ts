@@ -10,11 +10,17 @@
 // - A read-only candidate that is legal now (a register read of the current value) is
 //   taken without trying anything else: moving it to the front of any linearization from
 //   here gives another linearization, so if it fails here, everything fails here.
+// - With values (registers): a configuration where an ok operation still needs a value the
+//   register no longer holds, and no remaining operation can set again, is abandoned at once.
+// - Of candidates that never return (info, or forced) and do the same thing, only the one
+//   called first is tried: swapping two such operations maps the completions of one choice
+//   onto those of the other.
 // - Configurations (set of linearized operations, model state) already explored are not
 //   explored again (Lowe's memo); the memo is bounded, which only costs time.
 // Verdicts are the same as wgl.ts's; only the order of exploration differs.
 
 import type { Model, Operation, Verdict } from './types.js';
+import { valueKey } from './values.js';
 import type { SearchLimits, SearchResult } from './wgl.js';
 
 const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
@@ -22,6 +28,16 @@ const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
 export interface FrontierOptions<S> extends SearchLimits {
   /** True for operations that never change the state (register reads). */
   readonly readOnly?: (op: Operation) => boolean;
+  /**
+   * For value-based models (registers): what an op must see, what it produces, and the
+   * value a state holds. Lets the search drop a configuration as soon as some ok op needs a
+   * value that the state no longer holds and no remaining op can produce again.
+   */
+  readonly values?: {
+    readonly needs: (op: Operation) => string | null;
+    readonly produces: (op: Operation) => string | null;
+    readonly stateValue: (state: S) => string;
+  };
   /** Unused by the search; keeps the model's type in the signature. */
   readonly model?: Model<S>;
 }
@@ -55,6 +71,48 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return retPtr < n ? (byRet[retPtr] as number) : -1;
   };
 
+  // Operations that never return are interchangeable once called when they do the same
+  // thing (same function, input, output and status): their class, else undefined.
+  const twin: Array<string | undefined> = ops.map((op) =>
+    Number.isFinite(op.ret) ? undefined : `${op.f}\u0000${valueKey(op.input)}\u0000${valueKey(op.output)}\u0000${op.status}`,
+  );
+
+  // Dead values (see FrontierOptions.values): per value, ok ops still needing it and ops
+  // still able to produce it.
+  const values = options.values;
+  const valueIndex = new Map<string, number>();
+  const indexOf = (v: string | null): number => {
+    if (v === null) return -1;
+    let k = valueIndex.get(v);
+    if (k === undefined) valueIndex.set(v, (k = valueIndex.size));
+    return k;
+  };
+  const opNeed = new Int32Array(n).fill(-1);
+  const opProd = new Int32Array(n).fill(-1);
+  if (values !== undefined) {
+    ops.forEach((op, i) => {
+      opNeed[i] = op.status === 'ok' ? indexOf(values.needs(op)) : -1;
+      opProd[i] = indexOf(values.produces(op));
+    });
+  }
+  const pendNeed = new Int32Array(valueIndex.size);
+  const remProd = new Int32Array(valueIndex.size);
+  const bump = (arr: Int32Array, k: number, d: number): void => {
+    if (k >= 0) arr[k] = (arr[k] as number) + d;
+  };
+  for (let i = 0; i < n; i++) {
+    bump(pendNeed, opNeed[i] as number, 1);
+    bump(remProd, opProd[i] as number, 1);
+  }
+  const stateIndex = (st: S): number => (values === undefined ? -1 : (valueIndex.get(values.stateValue(st)) ?? -1));
+  const isDead = (v: number, now: number): boolean => v >= 0 && v !== now && (pendNeed[v] as number) > 0 && remProd[v] === 0;
+  /** After op i took `before` to `after`: did some needed value just become unreachable? */
+  const deadAfter = (i: number, before: S, after: S): boolean => {
+    if (values === undefined) return false;
+    const now = stateIndex(after);
+    return isDead(stateIndex(before), now) || isDead(opProd[i] as number, now);
+  };
+
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
   const zobA = new Uint32Array(n);
@@ -76,7 +134,11 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     bits[i >>> 5] = (bits[i >>> 5] as number) ^ (1 << (i & 31));
     hA = (hA ^ (zobA[i] as number)) >>> 0;
     hB = (hB ^ (zobB[i] as number)) >>> 0;
-    mark(i, done[i] === 0);
+    const on = done[i] === 0;
+    mark(i, on);
+    const d = on ? -1 : 1;
+    bump(pendNeed, opNeed[i] as number, d);
+    bump(remProd, opProd[i] as number, d);
   };
   const stateIds = new Map<string, number>();
   const stateId = (s: S): number => {
@@ -127,6 +189,20 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       cands.push(i);
     }
     cands.sort((a, b) => (ops[a] as Operation).ret - (ops[b] as Operation).ret || (ops[a] as Operation).call - (ops[b] as Operation).call);
+    // Of several never-returning candidates that do the same thing, trying the earliest
+    // called is enough: the others lead to mirror-image configurations.
+    let seen: Set<string> | undefined;
+    let w = 0;
+    for (const i of cands) {
+      const cls = twin[i];
+      if (cls !== undefined) {
+        seen ??= new Set();
+        if (seen.has(cls)) continue;
+        seen.add(cls);
+      }
+      cands[w++] = i;
+    }
+    cands.length = w;
     return { cands, only: false, blocker };
   };
 
@@ -179,6 +255,11 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return true;
   };
 
+  // A value needed but never produced (and not the initial one) fails at once.
+  const initial = stateIndex(state);
+  for (let i = 0; i < n; i++) {
+    if (isDead(opNeed[i] as number, initial)) return { valid: false, linearized: [], stuck: (ops[i] as Operation).id, stateAfter: stuckState, steps };
+  }
   if (!open()) {
     return { valid: false, linearized: [], stuck: (ops[stuckOp] as Operation).id, stateAfter: stuckState, steps };
   }
@@ -216,7 +297,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       }
       const s = top.succ.states[top.choice] as S;
       flip(i);
-      if (!fresh(stateId(s))) {
+      if (deadAfter(i, top.before, s) || !fresh(stateId(s))) {
         flip(i);
         top.choice++;
         continue;
