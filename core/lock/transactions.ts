@@ -116,6 +116,9 @@ export class TransactionManager<R, V, C> {
     this.locks = new LockTable<V>(store.compareValues);
     this.port = from.port;
     if (from.image !== undefined) this.restore(from.image);
+    else if (from.port !== undefined) {
+      assert(loadTxnImage(from.port) === undefined, 'the port already holds transaction state: resume it with TransactionManager.fromPort');
+    }
   }
 
   /** A manager whose state lives in `port`: resumes what the port holds (e.g. after a snapshot restore). */
@@ -148,6 +151,7 @@ export class TransactionManager<R, V, C> {
       this.closed = new Map();
       this.newlyFinished = [];
       this.evicted = [];
+      this.locks.takeNewlyHeld(); // drained here too when nothing persists, so it never grows
     }
   }
 

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { integer, str, where, type RecordId } from '../../core/storage/records/index.js';
 import { txnId } from '../../core/lock/types.js';
+import { TransactionManager } from '../../core/lock/transactions.js';
+import { RecordTxnStore } from '../../core/lock/recordStore.js';
 import { Bench, type Out } from './bench.js';
 
 const A = 1n;
@@ -200,6 +202,16 @@ describe('a transaction', () => {
     for (const id of ['a', 'b', 'c']) b.run({ type: 'atomic', txn: txnId(id), ops: [get(A)] });
     expect(b.run({ type: 'commit', txn: txnId('c') }).reply.type).toBe('committed');
     expect(b.run({ type: 'commit', txn: txnId('a') }).reply).toMatchObject({ error: { code: 'txn-unknown' } });
+  });
+
+  it('a manager resumes the state its port holds, and refuses to start blank over it', () => {
+    const b = new Bench();
+    b.seed('balance', [[A, 100]]);
+    b.run({ type: 'begin', txn: T1 });
+    values(b.run({ type: 'ops', txn: T1, ops: [set(A, 5)] }));
+    const again = TransactionManager.fromPort(new RecordTxnStore(b.records), b.kv);
+    expect(again.image()).toEqual(b.mgr.image());
+    expect(() => new TransactionManager(new RecordTxnStore(b.records), {}, { port: b.kv })).toThrow(/fromPort/);
   });
 
   it('bad requests are refused with clear, non-retryable errors', () => {
