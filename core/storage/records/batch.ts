@@ -28,7 +28,7 @@ import {
   historyKey,
   type Action,
 } from './layout.js';
-import { META_RECORD_ID, META_TIMESTAMP, META_VERSION, RecordReader } from './reader.js';
+import { META_RECORD_ID, META_TIMESTAMP, META_VERSION, RecordReader, type ReaderOptions } from './reader.js';
 import { StagedKV } from './staged.js';
 import { checkKey, checkValue, recordId, RECORD_ID_MAX, sameValue, showValue, type RecordId, type Value } from './values.js';
 import type { RecordWrite, WriteResult } from './writes.js';
@@ -36,7 +36,7 @@ import type { RecordWrite, WriteResult } from './writes.js';
 /** One applied revision, as announced on the shared change feed (../changes.ts). */
 export type RecordRevisionEvent = RecordChangeEvent<Value>;
 
-export interface BatchOptions {
+export interface BatchOptions extends ReaderOptions {
   /**
    * Which ids this store may allocate to new records (e.g. only ids that hash to this
    * partition). Allocation walks up from the last allocated id, skipping rejected ids and ids
@@ -61,7 +61,7 @@ export class Batch {
     private readonly options: BatchOptions = {},
   ) {
     this.staged = new StagedKV(kv);
-    this.reader = new RecordReader(this.staged);
+    this.reader = new RecordReader(this.staged, options);
     const ts = ctx.timestamp;
     if (!Number.isSafeInteger(ts) || ts < 0) fail('bad-time', `apply timestamp must be a non-negative integer, got ${ts}`);
     const last = this.reader.lastTimestamp();

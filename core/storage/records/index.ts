@@ -46,6 +46,8 @@ export {
 export { type RecordWrite, type RecordWriteOp, type WriteResult } from './writes.js';
 export {
   RecordReader,
+  type ReaderOptions,
+  AND_VERIFY_MAX,
   type Revision,
   type ValueRecords,
   type KeyDiff,

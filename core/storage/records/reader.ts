@@ -96,6 +96,11 @@ interface Dated {
 
 const byVersion = (a: Dated, b: Dated): number => a.version - b.version;
 
+export interface ReaderOptions {
+  /** Override AND_VERIFY_MAX (0: always intersect index results; tests use it to cover both paths). */
+  readonly andVerifyMax?: number;
+}
+
 export class RecordReader {
   /** Full text of a long string, from the dictionary table (its key encoding is truncated). */
   protected readonly resolveLong: LongStringResolver = (encoded) => {
@@ -104,7 +109,10 @@ export class RecordReader {
     return decodeText(b);
   };
 
-  constructor(protected readonly kv: KVReader) {}
+  constructor(
+    protected readonly kv: KVReader,
+    protected readonly readerOptions: ReaderOptions = {},
+  ) {}
 
   // ---- time ---------------------------------------------------------------------------------
 
@@ -170,15 +178,20 @@ export class RecordReader {
   // ---- one record ---------------------------------------------------------------------------
 
   private dated(record: RecordId, key: string, at: Timestamp | undefined): Dated[] {
+    return this.datedAtVersion(record, key, at === undefined ? undefined : this.versionAt(at));
+  }
+
+  /** The values of key in record with their ADD versions, now (undefined) or at version v. */
+  private datedAtVersion(record: RecordId, key: string, v: number | undefined): Dated[] {
     const out: Dated[] = [];
-    if (at === undefined) {
+    if (v === undefined) {
       const p = currentKeyPrefix(record, key);
       for (const e of this.kv.range({ start: p, end: endOf(p) })) {
         out.push({ value: new ByteReader(e.key, p.length, this.resolveLong).value(), version: decodeUint(e.value) });
       }
     } else {
       const p = historyKeyPrefix(record, key);
-      for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
+      for (const g of this.latestPerGroup(p, endOf(p), v)) {
         if (g.action === 'ADD') {
           const r = new ByteReader(g.key, p.length, this.resolveLong);
           const value = r.value();
@@ -367,10 +380,19 @@ export class RecordReader {
   private evaluate(c: CheckedCriteria, v: number | undefined): Set<RecordId> {
     switch (c.op) {
       case 'and': {
+        // Cheapest-looking clauses first; once few records remain, check the rest record by
+        // record instead of reading each remaining clause's whole index range.
+        const clauses = [...c.clauses].sort((a, b) => clauseCost(a) - clauseCost(b));
         let acc: Set<RecordId> | undefined;
-        for (const clause of c.clauses) {
-          const s = this.evaluate(clause, v);
-          acc = acc === undefined ? s : new Set([...acc].filter((r) => s.has(r)));
+        for (const clause of clauses) {
+          if (acc !== undefined && acc.size <= (this.readerOptions.andVerifyMax ?? AND_VERIFY_MAX)) {
+            const next = new Set<RecordId>();
+            for (const r of acc) if (this.recordMatches(clause, r, v)) next.add(r);
+            acc = next;
+          } else {
+            const s = this.evaluate(clause, v);
+            acc = acc === undefined ? s : new Set([...acc].filter((r) => s.has(r)));
+          }
           if (acc.size === 0) break;
         }
         return acc ?? new Set();
@@ -385,6 +407,23 @@ export class RecordReader {
       case 'regex':
       case 'contains':
         return this.condition(c, v);
+    }
+  }
+
+  /** Does one record satisfy the criteria (at version v)? The same semantics as the index scans. */
+  private recordMatches(c: CheckedCriteria, record: RecordId, v: number | undefined): boolean {
+    switch (c.op) {
+      case 'and':
+        return c.clauses.every((x) => this.recordMatches(x, record, v));
+      case 'or':
+        return c.clauses.some((x) => this.recordMatches(x, record, v));
+      case 'cmp':
+      case 'between':
+      case 'regex':
+      case 'contains': {
+        const test = conditionTest(c);
+        return this.datedAtVersion(record, c.key, v).some((d) => test(d.value));
+      }
     }
   }
 
@@ -691,6 +730,56 @@ function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
     case 'between':
       if (!longOperand(c.lower) && !longOperand(c.upper)) return undefined;
       return (x) => classOf(x) === classOf(c.lower) && compareWithinClass(x, c.lower) >= 0 && compareWithinClass(x, c.upper) < 0;
+  }
+}
+
+/** An `and` whose surviving records are at most this many checks its other clauses per record. */
+export const AND_VERIFY_MAX = 1024;
+
+/** A rough rank of how much of the index a clause reads (lower first in an `and`). */
+function clauseCost(c: CheckedCriteria): number {
+  switch (c.op) {
+    case 'cmp':
+      return c.operator === '=' ? 0 : c.operator === '!=' ? 4 : 1;
+    case 'between':
+      return 1;
+    case 'contains':
+      return 2;
+    case 'regex':
+      return !c.negate && c.prefix.length > 0 ? 2 : 3;
+    case 'and':
+    case 'or':
+      return 3;
+  }
+}
+
+/** The per-value test of a condition: what the index ranges select, as a predicate. */
+function conditionTest(c: CheckedCondition): (x: Value) => boolean {
+  switch (c.op) {
+    case 'cmp': {
+      const v = c.value;
+      switch (c.operator) {
+        case '=':
+          return (x) => classOf(x) === classOf(v) && compareWithinClass(x, v) === 0;
+        case '!=':
+          return (x) => !(classOf(x) === classOf(v) && compareWithinClass(x, v) === 0);
+        case '>':
+          return (x) => classOf(x) === classOf(v) && compareWithinClass(x, v) > 0;
+        case '>=':
+          return (x) => classOf(x) === classOf(v) && compareWithinClass(x, v) >= 0;
+        case '<':
+          return (x) => classOf(x) === classOf(v) && compareWithinClass(x, v) < 0;
+        case '<=':
+          return (x) => classOf(x) === classOf(v) && compareWithinClass(x, v) <= 0;
+      }
+      break;
+    }
+    case 'between':
+      return (x) => classOf(x) === classOf(c.lower) && compareWithinClass(x, c.lower) >= 0 && compareWithinClass(x, c.upper) < 0;
+    case 'regex':
+      return (x) => x.type === 'string' && c.re.test(x.value) !== c.negate;
+    case 'contains':
+      return (x) => x.type === 'string' && x.value.includes(c.text);
   }
 }
 

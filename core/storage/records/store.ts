@@ -5,12 +5,12 @@ import type { OrderedKV } from '../port.js';
 import type { ApplyContext } from '../types.js';
 import { Batch, type BatchOptions, type RecordRevisionEvent } from './batch.js';
 import type { Criteria } from './criteria.js';
-import { RecordReader } from './reader.js';
+import { RecordReader, type ReaderOptions } from './reader.js';
 import type { RecordId, Value } from './values.js';
 import type { RecordWrite, WriteResult } from './writes.js';
 import type { Timestamp } from '../types.js';
 
-export interface RecordStoreOptions extends BatchOptions {
+export interface RecordStoreOptions extends BatchOptions, ReaderOptions {
   /** The shared change feed: every revision applied is emitted, in version order, after the batch is on the port. */
   readonly changes?: ChangeSink<Value>;
   /** A plain callback with the same events (tests, simple consumers). */
@@ -31,7 +31,7 @@ export class RecordStore extends RecordReader {
     private readonly port: OrderedKV,
     private readonly options: RecordStoreOptions = {},
   ) {
-    super(port);
+    super(port, options);
   }
 
   /**
