@@ -160,6 +160,23 @@ describe('checkHistory: registers', () => {
     expect(checkHistory(bad, 'register').valid).toBe(false);
   });
 
+  it('finds a certain stale read without searching, when deletes rule out the fast path', () => {
+    const h = events(
+      [0, 'invoke', 'write', 1],
+      [0, 'ok', 'write', 1],
+      [1, 'invoke', 'delete'],
+      [1, 'ok', 'delete'],
+      [2, 'invoke', 'write', 2],
+      [2, 'ok', 'write', 2],
+      [3, 'invoke', 'read'],
+      [3, 'ok', 'read', 1],
+    );
+    const r = checkHistory(h, 'register');
+    expect(r.valid).toBe(false);
+    expect(r.partitions[0]?.method).toBe('stale-read');
+    expect(r.partitions[0]?.counterexample).toEqual([0, 1, 3]);
+  });
+
   it('compares structured values by content, not key order', () => {
     const h = events([0, 'invoke', 'write', { a: 1, b: [2] }], [0, 'ok', 'write', { a: 1, b: [2] }], [1, 'invoke', 'read'], [1, 'ok', 'read', { b: [2], a: 1 }]);
     expect(checkHistory(h, 'register').valid).toBe(true);
@@ -206,14 +223,16 @@ describe('checkHistory: kv', () => {
 
 describe('checkHistory: limits', () => {
   it('answers unknown, never a wrong verdict, when out of steps', () => {
-    // Many concurrent info cas on repeated values defeat the fast path.
+    // Concurrent info cas over repeated values, then writes and reads no order explains.
     const steps: Array<Parameters<typeof events>[number]> = [];
-    for (let p = 0; p < 12; p++) steps.push([p, 'invoke', 'cas', [p % 3, (p + 1) % 3]]);
-    for (let p = 0; p < 12; p++) steps.push([p, 'info', 'cas', [p % 3, (p + 1) % 3]]);
-    steps.push([20, 'invoke', 'read'], [20, 'ok', 'read', 7]);
-    const r = checkHistory(events(...steps), 'cas-register', { maxSteps: 50 });
-    expect(r.valid).toBe('unknown');
-    expect(r.explanation).toMatch(/unknown/);
+    const n = 12;
+    for (let p = 0; p < n; p++) steps.push([p, 'invoke', 'cas', [p % 4, (p * 3 + 1) % 5]]);
+    for (let p = 0; p < n; p++) steps.push([p, 'info', 'cas', [p % 4, (p * 3 + 1) % 5]]);
+    for (let p = 0; p < n; p++) steps.push([100 + p, 'invoke', 'write', p % 3], [100 + p, 'ok', 'write', p % 3], [200 + p, 'invoke', 'read'], [200 + p, 'ok', 'read', (p * 7) % 5]);
+    const bounded = checkHistory(events(...steps), 'cas-register', { maxSteps: 50 });
+    expect(bounded.valid).toBe('unknown');
+    expect(bounded.explanation).toMatch(/unknown/);
+    expect(checkHistory(events(...steps), 'cas-register').valid).toBe(false);
   });
 });
 

@@ -79,12 +79,12 @@ describe('conclave check', () => {
   });
 
   it('exits 4 and prints unknown when out of time', () => {
-    // 40 concurrent info cas over 3 values and an impossible read: a huge search space.
+    // Concurrent info cas over repeated values, then writes and reads: a huge search space.
     const steps: Array<Parameters<typeof jsonl>[number]> = [];
-    for (let p = 0; p < 40; p++) steps.push([p, 'invoke', 'cas', [p % 3, (p + 1) % 3]]);
-    for (let p = 0; p < 40; p++) steps.push([p, 'info', 'cas', [p % 3, (p + 1) % 3]]);
-    for (let p = 0; p < 30; p++) steps.push([100 + p, 'invoke', 'read'], [100 + p, 'ok', 'read', p % 3]);
-    steps.push([200, 'invoke', 'read'], [200, 'ok', 'read', 3]);
+    const n = 20;
+    for (let p = 0; p < n; p++) steps.push([p, 'invoke', 'cas', [p % 4, (p * 3 + 1) % 5]]);
+    for (let p = 0; p < n; p++) steps.push([p, 'info', 'cas', [p % 4, (p * 3 + 1) % 5]]);
+    for (let p = 0; p < n; p++) steps.push([100 + p, 'invoke', 'write', p % 3], [100 + p, 'ok', 'write', p % 3], [200 + p, 'invoke', 'read'], [200 + p, 'ok', 'read', (p * 7) % 5]);
     const p = file('hard.jsonl', jsonl(...steps));
     const r = run('--model', 'cas-register', '--timeout-ms', '1', p);
     expect(r.code).toBe(4);
