@@ -5,8 +5,9 @@
 // Keys are searched as "byte strings": one UTF-16 code unit per byte (0..255). JavaScript
 // compares strings by code unit, which for such strings is exactly unsigned byte order, and a
 // string compare runs natively over inline characters; comparing Uint8Arrays in a JS loop
-// chases a pointer per key and was 3-4x slower at 200,000 keys. Leaves keep the original bytes
-// too, so scans hand out keys without converting back.
+// chases a pointer per key and was 3-4x slower at 200,000 keys. The byte string is also the
+// stored copy of the key (callers may reuse their buffers); scans convert it back to bytes,
+// which measured cheaper overall than keeping a second, byte-array copy in every leaf.
 //
 // Values live in a hash map (byte string -> value) beside the tree, which holds only keys: a
 // point read is one hash probe instead of a descent of ~18 string compares (each a likely cache
@@ -23,7 +24,6 @@ const NODE_KEYS_MIN = MEMSTORE_NODE_KEYS_MAX / 2;
 
 class Leaf {
   readonly keys: string[] = [];
-  readonly keyBytes: Bytes[] = [];
   next: Leaf | null = null;
   prev: Leaf | null = null;
 }
@@ -44,6 +44,13 @@ export function byteString(b: Bytes): string {
   let s = '';
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
   return s;
+}
+
+/** The bytes of a byte string (the inverse of byteString). */
+export function stringBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
 }
 
 /** First index i with keys[i] > key (keys sorted ascending). */
@@ -125,7 +132,7 @@ export class MemStore implements OrderedKV {
       }
     }
     for (const op of batch) {
-      if (op.type === 'put') this.put(byteString(op.key), new Uint8Array(op.key), new Uint8Array(op.value));
+      if (op.type === 'put') this.put(byteString(op.key), new Uint8Array(op.value));
       else this.delete(byteString(op.key));
     }
   }
@@ -187,10 +194,9 @@ export class MemStore implements OrderedKV {
       const key = leaf.keys[cur.index]!;
       if (end !== undefined && key >= end) return;
       const value = this.index.get(key)!;
-      const bytes = leaf.keyBytes[cur.index]!;
       cur.index++;
       lastKey = key;
-      yield { key: bytes, value };
+      yield { key: stringBytes(key), value };
       if (--remaining === 0) return;
     }
   }
@@ -215,37 +221,36 @@ export class MemStore implements OrderedKV {
       const key = leaf.keys[cur.index]!;
       if (start !== undefined && key < start) return;
       const value = this.index.get(key)!;
-      const bytes = leaf.keyBytes[cur.index]!;
       cur.index--;
       lastKey = key;
-      yield { key: bytes, value };
+      yield { key: stringBytes(key), value };
       if (--remaining === 0) return;
     }
   }
 
   // ---- insertion ---------------------------------------------------------------------------
 
-  private put(key: string, bytes: Bytes, value: Bytes): void {
+  private put(key: string, value: Bytes): void {
     this.modCount++;
-    const existed = this.index.has(key);
+    // One hash operation instead of has + set: the size tells whether the key was new.
+    const before = this.index.size;
     this.index.set(key, value);
-    if (existed) return;
-    const split = this.insertInto(this.root, key, bytes);
+    if (this.index.size === before) return;
+    const split = this.insertInto(this.root, key);
     if (split !== null) this.root = new Inner([split.key], [this.root, split.right]);
   }
 
   /** Inserts a key known to be absent. */
-  private insertInto(node: Node, key: string, bytes: Bytes): Split | null {
+  private insertInto(node: Node, key: string): Split | null {
     if (node instanceof Leaf) {
       const i = lowerBound(node.keys, key);
       assert(node.keys[i] !== key, 'MemStore: inserting a key the tree already holds');
       insertAt(node.keys, i, key);
-      insertAt(node.keyBytes, i, bytes);
       this.count++;
       return node.keys.length > MEMSTORE_NODE_KEYS_MAX ? splitLeaf(node) : null;
     }
     const ci = upperBound(node.keys, key);
-    const split = this.insertInto(node.children[ci]!, key, bytes);
+    const split = this.insertInto(node.children[ci]!, key);
     if (split === null) return null;
     node.keys.splice(ci, 0, split.key);
     node.children.splice(ci + 1, 0, split.right);
@@ -269,7 +274,6 @@ export class MemStore implements OrderedKV {
       const i = lowerBound(node.keys, key);
       if (node.keys[i] !== key) return false;
       node.keys.splice(i, 1);
-      node.keyBytes.splice(i, 1);
       this.count--;
       return true;
     }
@@ -294,8 +298,6 @@ export class MemStore implements OrderedKV {
         assert(hi === undefined || k < hi, 'key above its separator');
       }
       if (n instanceof Leaf) {
-        assert(n.keyBytes.length === n.keys.length, 'leaf arrays differ in length');
-        n.keyBytes.forEach((b, i) => assert(byteString(b) === n.keys[i], 'key bytes differ from the search key'));
         n.keys.forEach((k) => assert(this.index.has(k), 'a leaf key has no value in the hash map'));
         assert(d === depth, 'leaves at different depths');
         leaves++;
@@ -333,7 +335,6 @@ function splitLeaf(leaf: Leaf): Split {
   const mid = leaf.keys.length >>> 1;
   const right = new Leaf();
   right.keys.push(...leaf.keys.splice(mid));
-  right.keyBytes.push(...leaf.keyBytes.splice(mid));
   right.next = leaf.next;
   if (right.next !== null) right.next.prev = right;
   right.prev = leaf;
@@ -360,11 +361,9 @@ function rebalance(parent: Inner, ci: number): void {
     const r = right as Leaf | undefined;
     if (l !== undefined && l.keys.length > NODE_KEYS_MIN) {
       child.keys.unshift(l.keys.pop()!);
-      child.keyBytes.unshift(l.keyBytes.pop()!);
       parent.keys[ci - 1] = child.keys[0]!;
     } else if (r !== undefined && r.keys.length > NODE_KEYS_MIN) {
       child.keys.push(r.keys.shift()!);
-      child.keyBytes.push(r.keyBytes.shift()!);
       parent.keys[ci] = r.keys[0]!;
     } else if (l !== undefined) {
       mergeLeaves(parent, ci - 1);
@@ -397,7 +396,6 @@ function mergeLeaves(parent: Inner, i: number): void {
   const b = parent.children[i + 1] as Leaf;
   for (let j = 0; j < b.keys.length; j++) {
     a.keys.push(b.keys[j]!);
-    a.keyBytes.push(b.keyBytes[j]!);
   }
   a.next = b.next;
   if (b.next !== null) b.next.prev = a;
