@@ -1,6 +1,7 @@
 // Stories: a cluster elects a leader, replicates and commits proposals, and survives restarts.
 import { describe, expect, it } from 'vitest';
 import { Cluster, dec, enc } from './harness.js';
+import { logIndex } from '../../core/types.js';
 
 describe('raft basics', () => {
   it('elects one leader, which commits a noop of its term', () => {
@@ -48,6 +49,6 @@ describe('raft basics', () => {
     expect(after.lastIndex).toBe(before.lastIndex);
     c.run(3);
     expect(c.node(f).applied.map((a) => a.data)).toEqual(['', 'x']);
-    expect(dec(c.raft(f).entries(2 as never, 3 as never)[0]!.data)).toBe('x');
+    expect(dec(c.raft(f).entries(logIndex(2), logIndex(3))[0]!.data)).toBe('x');
   });
 });

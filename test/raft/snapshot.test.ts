@@ -1,7 +1,7 @@
 // Stories about log compaction and InstallSnapshot.
 import { describe, expect, it } from 'vitest';
 import { Cluster, enc, type TestNode } from './harness.js';
-import type { LogIndex } from '../../core/types.js';
+import { nodeId, term, type LogIndex } from '../../core/types.js';
 
 /** The driver's compaction: snapshot the state machine at its applied index. */
 function compactAt(n: TestNode, index: number): void {
@@ -89,8 +89,8 @@ describe('snapshots', () => {
     const before = c.raft('n2').status();
     expect(before.lastIndex).toBe(6);
     expect(before.commit).toBe(1);
-    const snap = { meta: { index: 5 as LogIndex, term: 1 as never, conf: { voters: c.ids } }, data: enc('[]') };
-    c.raft('n2').step({ type: 'snapshot', from: 'n1' as never, to: 'n2' as never, term: 1 as never, snapshot: snap });
+    const snap = { meta: { index: 5 as LogIndex, term: term(1), conf: { voters: c.ids } }, data: enc('[]') };
+    c.raft('n2').step({ type: 'snapshot', from: nodeId('n1'), to: nodeId('n2'), term: term(1), snapshot: snap });
     expect(c.raft('n2').status()).toMatchObject({ commit: 5, lastIndex: 6, snapshotIndex: 0 });
   });
 

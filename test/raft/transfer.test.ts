@@ -2,6 +2,7 @@
 // up, and tells it to campaign at once; it gives up after an election timeout.
 import { describe, expect, it } from 'vitest';
 import { Cluster, enc } from './harness.js';
+import { nodeId } from '../../core/types.js';
 
 describe('leader transfer', () => {
   it('catches a lagging target up, then hands over with timeout-now', () => {
@@ -16,7 +17,7 @@ describe('leader transfer', () => {
     c.deliverAll();
     expect(c.raft('n3').status().lastIndex).toBeLessThan(c.raft('n1').status().lastIndex);
 
-    c.raft('n1').transferLeader('n3' as never);
+    c.raft('n1').transferLeader(nodeId('n3'));
     expect(c.raft('n1').propose(enc('during'))).toEqual({ kind: 'dropped', reason: 'transferring' });
     // The leader first catches n3 up; only then does it send timeout-now.
     expect(c.queue.some((m) => m.type === 'timeout-now')).toBe(false);
@@ -38,7 +39,7 @@ describe('leader transfer', () => {
     const c = new Cluster(3, { preVote: true, checkQuorum: true });
     c.elect('n1');
     c.run(1);
-    c.raft('n1').transferLeader('n2' as never);
+    c.raft('n1').transferLeader(nodeId('n2'));
     c.deliverAll();
     expect(c.leader()).toBe('n2');
   });
@@ -48,7 +49,7 @@ describe('leader transfer', () => {
     c.elect('n1');
     c.run(1);
     c.isolate('n3');
-    c.raft('n1').transferLeader('n3' as never);
+    c.raft('n1').transferLeader(nodeId('n3'));
     expect(c.raft('n1').propose(enc('x')).kind).toBe('dropped');
     c.tick(['n1', 'n2'], 10);
     c.deliverAll();
@@ -59,9 +60,9 @@ describe('leader transfer', () => {
   it('ignores a transfer to itself or from a non-leader; refuses a non-voter', () => {
     const c = new Cluster(3);
     c.elect('n1');
-    c.raft('n1').transferLeader('n1' as never);
-    c.raft('n2').transferLeader('n3' as never);
+    c.raft('n1').transferLeader(nodeId('n1'));
+    c.raft('n2').transferLeader(nodeId('n3'));
     expect(c.raft('n1').propose(enc('still-leader')).kind).toBe('proposed');
-    expect(() => c.raft('n1').transferLeader('n9' as never)).toThrow(/not a voter/);
+    expect(() => c.raft('n1').transferLeader(nodeId('n9'))).toThrow(/not a voter/);
   });
 });
