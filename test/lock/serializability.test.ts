@@ -113,6 +113,22 @@ describe('serializability', () => {
   });
 });
 
+describe('liveness', () => {
+  it('wound-wait alone prevents deadlock: with no timeouts and no client aborts, every transaction commits', () => {
+    const NEVER_MS = 1e12;
+    fc.assert(
+      fc.property(specArb({ maxWaitMs: NEVER_MS, idleTimeoutMs: NEVER_MS }), (spec) => {
+        const calm = { ...spec, schedule: spec.schedule.map((s) => ({ ...s, abort: false })) };
+        // runWorkload throws if clients are still unfinished long after the schedule ends.
+        const outcome = runWorkload(calm);
+        expect(outcome.committed.length).toBe(spec.clients.flat().length);
+        expect(checkSerializable(outcome)).toBeUndefined();
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('transaction state in the port', () => {
   it('after every command, the state read back from the port is the live state', () => {
     let checked = 0;

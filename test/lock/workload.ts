@@ -162,6 +162,7 @@ export interface RunSpec {
   readonly restoreVia?: 'in-port' | 'image';
   readonly bugs?: Bugs;
   readonly maxWaitMs?: number;
+  readonly idleTimeoutMs?: number;
 }
 
 export interface Committed {
@@ -199,7 +200,7 @@ interface ClientState {
 const TAIL_STEPS_MAX = 5_000;
 
 export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, advanceMs: number, out: Out) => void): RunOutcome {
-  let bench = new Bench({ maxWaitMs: spec.maxWaitMs ?? 60, idleTimeoutMs: 400, bugs: spec.bugs ?? new Set() });
+  let bench = new Bench({ maxWaitMs: spec.maxWaitMs ?? 60, idleTimeoutMs: spec.idleTimeoutMs ?? 400, bugs: spec.bugs ?? new Set() });
   bench.seed('balance', ACCOUNTS.map((r) => [r, OPENING] as const));
   const clients: ClientState[] = spec.clients.map((programs) => ({ programs, pi: 0, attempt: 0, txn: undefined, priority: undefined, results: [], waiting: false, prepared: false }));
   const pending = new Map<TxnId, Committed>();
