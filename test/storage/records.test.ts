@@ -22,6 +22,7 @@ import {
   type RecordRevisionEvent,
   parseCriteria,
   type Criteria,
+  type RecordWrite,
 } from '../../core/storage/records/index.js';
 import { literalPrefix } from '../../core/storage/records/criteria.js';
 import { compareBytes } from '../../core/storage/port.js';
@@ -200,6 +201,13 @@ describe('writes and reads', () => {
     ).toBe('bad-key');
     expect(kv.size()).toBe(size);
     expect(store.select('a', 1n)).toEqual([integer(1)]);
+    expect(code(() => store.apply([{ op: 'frobnicate' } as unknown as RecordWrite], ctx(300)))).toBe('bad-value');
+    expect(code(() => store.add('a', { type: 'integer', value: 2 ** 40 } as Value, 1n, ctx(300)))).toBe('bad-value');
+    expect(code(() => store.add('a', { type: 'decimal', value: 1 } as unknown as Value, 1n, ctx(300)))).toBe('bad-value');
+    expect(code(() => store.add('a', integer(1), -1n, ctx(300)))).toBe('bad-record');
+    expect(code(() => store.calculate('median' as 'sum', 'a'))).toBe('bad-criteria');
+    expect(code(() => store.select('a', 1n, timestamp(-1)))).toBe('bad-time');
+    expect(kv.size()).toBe(size);
   });
 
   it('a list of staged writes applies as one batch: later ops see earlier ones; one timestamp', () => {

@@ -4,8 +4,7 @@
 // cannot give this: the index needs integers, longs and doubles to interleave by numeric value.
 import type { Bytes } from '../port.js';
 import { AssertionError } from '../../types.js';
-import type { Value, RecordId } from './values.js';
-import { fail } from './errors.js';
+import type { Value } from './values.js';
 
 /** A growable byte buffer; one per key being built. */
 export class ByteWriter {
@@ -456,8 +455,4 @@ export function concat(a: Bytes, b: Bytes): Bytes {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-export function checkSafeVersion(n: number, what: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) fail('bad-time', `${what} must be a non-negative safe integer, got ${n}`);
 }

@@ -45,7 +45,6 @@ import {
   recordId,
   sameValue,
   showValue,
-  valuesEqualForCriteria,
   type RecordId,
   type Value,
 } from './values.js';
@@ -838,4 +837,3 @@ export function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export { valuesEqualForCriteria };

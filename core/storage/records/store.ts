@@ -2,13 +2,12 @@
 // ApplyContext of the log entry being applied and go to the port as one atomic batch.
 import type { ChangeSink } from '../changes.js';
 import type { OrderedKV } from '../port.js';
-import type { ApplyContext } from '../types.js';
+import type { ApplyContext, Timestamp } from '../types.js';
 import { Batch, type BatchOptions, type RecordRevisionEvent } from './batch.js';
 import type { Criteria } from './criteria.js';
 import { RecordReader, type ReaderOptions } from './reader.js';
 import type { RecordId, Value } from './values.js';
 import type { RecordWrite, WriteResult } from './writes.js';
-import type { Timestamp } from '../types.js';
 
 export interface RecordStoreOptions extends BatchOptions, ReaderOptions {
   /** The shared change feed: every revision applied is emitted, in version order, after the batch is on the port. */
