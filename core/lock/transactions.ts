@@ -15,7 +15,7 @@ import { assert, unreachable } from '../types.js';
 import type { OpResult, TxnCommand, TxnEvent, TxnOp, TxnOutput, TxnReply } from './commands.js';
 import { conflictError, txnError, type TxnError } from './errors.js';
 import { LockTable, type LockTableImage } from './lockTable.js';
-import { closeDeletes, finishedDelete, finishedPut, headPut, intentPut, loadTxnImage, lockPut, metaPut } from './persist.js';
+import { closeDeletes, finishedDelete, finishedPut, headPut, intentPut, loadTxnImage, lockPut, metaPut, type Counters } from './persist.js';
 import { point } from './range.js';
 import type { Intent, TxnStore } from './store.js';
 import type { AbortReason, LockRequest, Priority, TxnId } from './types.js';
@@ -93,6 +93,8 @@ export class TransactionManager<R, V, C> {
   private evicted: FinishedTxn[] = [];
   /** Intents already in the port, per open transaction (derived, not replicated). */
   private readonly persistedIntents = new Map<TxnId, number>();
+  /** The counters last written to the port (derived): unchanged counters are not rewritten. */
+  private persistedCounters: Counters | undefined;
 
   // Scratch of the command being applied; empty between commands.
   private nowMs = 0;
@@ -203,8 +205,13 @@ export class TransactionManager<R, V, C> {
     }
     for (const f of this.evicted) ops.push(finishedDelete(f));
     for (const f of this.newlyFinished) if (this.finished.get(f.id) === f) ops.push(finishedPut(f));
-    ops.push(metaPut({ lockSeq: this.locks.peekNextSeq(), open: this.nextOpen, finish: this.nextFinish }));
-    port.write(ops);
+    const counters = { lockSeq: this.locks.peekNextSeq(), open: this.nextOpen, finish: this.nextFinish };
+    const last = this.persistedCounters;
+    if (last === undefined || last.lockSeq !== counters.lockSeq || last.open !== counters.open || last.finish !== counters.finish) {
+      ops.push(metaPut(counters));
+      this.persistedCounters = counters;
+    }
+    if (ops.length > 0) port.write(ops);
   }
 
   private restore(image: TxnStateImage<R, V, C>): void {
@@ -217,6 +224,7 @@ export class TransactionManager<R, V, C> {
     for (const f of image.finished) this.finished.set(f.id, f);
     this.nextOpen = image.counters.open;
     this.nextFinish = image.counters.finish;
+    this.persistedCounters = undefined; // the next command writes them once, whatever the port held
     for (const h of image.locks.held) assert(this.txns.has(h.txn), `lock held by unknown transaction ${h.txn}`);
     for (const w of image.locks.queue) {
       assert(this.txns.get(w.txn)?.pending !== undefined, `transaction ${w.txn} waits without parked operations`);
