@@ -80,10 +80,19 @@ export function generateSchedule(
 
   // Log-uniform intensities: as many seeds with rare, long faults as with storms of short ones.
   const logUniform = (lo: number, hi: number): number => Math.exp(rng.range(Math.log(lo), Math.log(hi)));
-  const partitionPerSec = on('partition') ? logUniform(0.05, 1.5) : 0;
+  // Some seeds hunt the leader: most partitions isolate it and most crashes hit it. Deposed
+  // leaders that still serve, and minority-only tails of short reigns (Figure 8), come from here.
+  const leaderFocus = rng.chance(0.4);
+  const partitionPerSec = on('partition') ? logUniform(0.05, 2) : 0;
   const partitionMeanMs = logUniform(50, 6000);
   poisson(partitionPerSec, (atMs) =>
-    events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape: rng.pick(PARTITION_SHAPES), pick: rng.int(0, 1e9) }),
+    events.push({
+      kind: 'partition',
+      atMs,
+      durationMs: 50 + rng.exp(partitionMeanMs),
+      shape: leaderFocus && rng.chance(0.7) ? 'isolate-leader' : rng.pick(PARTITION_SHAPES),
+      pick: rng.int(0, 1e9),
+    }),
   );
 
   // Some seeds get a crash storm: processes dying every few tens of milliseconds and
@@ -92,7 +101,7 @@ export function generateSchedule(
   const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : logUniform(0.05, 3)) : 0;
   const downMeanMs = storm ? logUniform(1, 20) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
-  const leaderBias = rng.range(0, 0.8);
+  const leaderBias = leaderFocus ? rng.range(0.5, 0.9) : rng.range(0, 0.5);
   poisson(crashPerSec, (atMs) =>
     events.push({
       kind: 'crash',

@@ -2,6 +2,9 @@
 // link has its own latency distribution (a base drawn per link, plus an exponential tail).
 // Faults act at send time: cut links drop, loss drops, duplication sends a second copy,
 // reordering delays some messages past later ones. Without reordering a link is FIFO.
+// Links between a client and a node behave like one TCP connection: they lose messages (the
+// client times out) but never duplicate or reorder them — a duplicated request would be a
+// second request the client never made.
 import type { Rng } from './rng.js';
 
 export interface NetworkStats {
@@ -56,10 +59,11 @@ export class Network {
       this.stats.droppedLoss++;
       return [];
     }
-    const copies = this.rng.chance(maxRate(this.dup)) ? 2 : 1;
+    const clientLink = from >= this.nodes || to >= this.nodes;
+    const copies = !clientLink && this.rng.chance(maxRate(this.dup)) ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     const out: number[] = [];
-    const reorder = this.reorder.length > 0 ? this.reorder.reduce((a, w) => (w.rate > a.rate ? w : a)) : null;
+    const reorder = !clientLink && this.reorder.length > 0 ? this.reorder.reduce((a, w) => (w.rate > a.rate ? w : a)) : null;
     for (let c = 0; c < copies; c++) {
       const base = this.baseMs[link]!;
       let at = nowMs + base + this.rng.exp(base * 0.3 + 0.1);

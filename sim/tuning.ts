@@ -33,7 +33,8 @@ export function drawTuning(rng: Rng): ClusterTuning {
     compactAfterEntries: rng.pick([40, 150, 500, 2000]),
     raft: {
       preVote: rng.chance(0.7),
-      checkQuorum: rng.chance(0.75),
+      // Off by default in etcd; without it a deposed leader keeps leading until it hears a newer term.
+      checkQuorum: rng.chance(0.65),
       maxInflightMsgs: rng.pick([1, 4, 64, 256]),
       maxInflightBytes: 1 << 20,
       // 72 bytes: about one command per append (commands are under 48 bytes), so a new leader's
@@ -41,9 +42,9 @@ export function drawTuning(rng: Rng): ClusterTuning {
       maxEntriesBytesPerMsg: rng.chance(0.3) ? 72 : 64 * 1024,
     },
     workload: {
-      clients: rng.int(3, 8),
+      clients: rng.pick([3, 5, 8, 12, 20]),
       keys: rng.int(1, 8),
-      opsPerSec: rng.range(40, 150),
+      opsPerSec: Math.exp(rng.range(Math.log(40), Math.log(400))),
       timeoutMs: rng.pick([500, 1000, 1500, 3000]),
       readRatio: rng.range(0.2, 0.7),
     },

@@ -46,6 +46,12 @@ export class KvStateMachine {
     return this.data.size;
   }
 
+  /** The result of (clientId, seq) if that command was the client's last one applied. */
+  sessionResult(clientId: number, seq: number): ApplyResult | null {
+    const s = this.sessions.get(clientId);
+    return s !== undefined && s.seq === seq ? s.result : null;
+  }
+
   /** Skip an entry that carries no command (a leader's no-op), keeping the applied index exact. */
   applyNoop(index: LogIndex): void {
     this.advanceTo(index);

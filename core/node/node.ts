@@ -154,6 +154,12 @@ export class ClusterNode {
       g.raft.readIndex(ctx);
     } else {
       if (g.writes.has(ctx)) return; // a duplicate of a write in progress
+      const done = g.sm.sessionResult(req.clientId, req.seq);
+      if (done !== null) {
+        // Already applied (a retransmission): answer as the first time, never "unavailable".
+        this.reply(req, this.resultOf(op, done, g));
+        return;
+      }
       const res = g.raft.propose(encodeCommand({ clientId: req.clientId, seq: req.seq, op }));
       if (res.kind === 'dropped') {
         this.reply(req, { kind: 'unavailable', leaderHint: g.raft.status().leader, reason: res.reason });
@@ -259,18 +265,23 @@ export class ClusterNode {
       const w = g.writes.get(ctx);
       if (w !== undefined) {
         g.writes.delete(ctx);
-        const op = applied.command.op;
-        this.reply(
-          w.request,
-          result.kind === 'ok'
-            ? { kind: 'ok', value: op.f === 'delete' ? null : op.value, revision: result.revision, index: e.index, partition: g.id }
-            : { kind: 'cas-failed', current: result.current },
-        );
+        this.reply(w.request, this.resultOf(applied.command.op, result, g, e.index));
       }
     } else {
       g.sm.applyNoop(e.index);
     }
     this.config.observer?.applied?.(this.id, g.id, e, result);
+  }
+
+  private resultOf(op: Exclude<KvOp, { f: 'read' }>, result: ApplyResult, g: Group, index?: LogIndex): ClientResult {
+    if (result.kind === 'cas-failed') return { kind: 'cas-failed', current: result.current };
+    return {
+      kind: 'ok',
+      value: op.f === 'delete' ? null : op.value,
+      revision: result.revision,
+      index: index ?? (result.revision as LogIndex),
+      partition: g.id,
+    };
   }
 
   private serveReads(g: Group): void {
