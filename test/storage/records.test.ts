@@ -234,6 +234,11 @@ describe('writes and reads', () => {
     expect(store.select('n', 1n)).toEqual([integer(2)]); // not committed yet
     p.commit();
     expect(store.select('n', 1n)).toEqual([integer(2), integer(9)]);
+    expect(() => p.commit()).toThrow(/twice/);
+    const stale = store.prepare([{ op: 'add', key: 'n', value: integer(10), record: 1n }], ctx(1200));
+    store.add('n', integer(11), 1n, ctx(1300));
+    expect(() => stale.commit()).toThrow(/changed between prepare and commit/);
+    expect(store.select('n', 1n)).toEqual([integer(2), integer(9), integer(11)]);
   });
 
   it('verifyOrSet, findOrAdd duplicates, link rules', () => {

@@ -3,6 +3,7 @@
 import type { RecordChangeEvent } from '../changes.js';
 import type { OrderedKV } from '../port.js';
 import type { ApplyContext, Timestamp } from '../types.js';
+import { AssertionError } from '../../types.js';
 import { encodeValue, isLongString } from './codec.js';
 import { fail } from './errors.js';
 import { fold, grams } from './fulltext.js';
@@ -53,6 +54,8 @@ export class Batch {
   readonly reader: RecordReader;
   readonly events: RecordRevisionEvent[] = [];
   private version: number;
+  private readonly baseVersion: number;
+  private readonly baseTimestamp: number;
   private lastRecordId: bigint;
 
   constructor(
@@ -69,12 +72,20 @@ export class Batch {
     // that never go back along the log (the HLC guarantees it; equal is fine).
     if (ts < last) fail('bad-time', `apply timestamp ${ts} is before the last applied timestamp ${last}`);
     this.version = this.reader.version();
+    this.baseVersion = this.version;
+    this.baseTimestamp = last;
     const rid = this.staged.get(metaKey(META_RECORD_ID));
     this.lastRecordId = rid === undefined ? 0n : decodeU64(rid);
   }
 
   /** Writes the batch to the port (atomically) and returns the revisions it made. */
   commit(): readonly RecordRevisionEvent[] {
+    // The batch was computed against the port as it was; a write in between would make its
+    // versions and checks stale.
+    const now = new RecordReader(this.kv);
+    if (now.version() !== this.baseVersion || now.lastTimestamp() !== this.baseTimestamp) {
+      throw new AssertionError('record batch: the store changed between prepare and commit');
+    }
     if (this.events.length > 0) {
       this.staged.put(metaKey(META_VERSION), encodeUint(this.version));
       this.staged.put(metaKey(META_TIMESTAMP), encodeUint(this.ctx.timestamp));
