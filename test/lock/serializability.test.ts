@@ -143,6 +143,6 @@ describe('transaction state in the port', () => {
       }),
       { numRuns: 8 },
     );
-    expect(checked).toBeGreaterThan(300);
+    expect(checked).toBeGreaterThanOrEqual(8 * 20); // every schedule step sends a command
   });
 });

@@ -155,7 +155,8 @@ export interface RunSpec {
   readonly schedule: readonly Step[];
   /**
    * Swap in a replica restored from a snapshot at the first step from this one on where some
-   * transaction waits for a lock (the richest state to lose); none if undefined.
+   * transaction waits for a lock and some has staged intents (the richest state to lose);
+   * none if undefined.
    */
   readonly restoreAt?: number;
   /** How the restored replica gets its transaction state back (default: out of the port). */
@@ -337,7 +338,8 @@ export function runWorkload(spec: RunSpec, onCommand?: (bench: Bench, cmd: Cmd, 
   let restored: RunOutcome['restored'];
   const restoreIfDue = (): void => {
     const m = bench.mgr;
-    if (spec.restoreAt === undefined || steps < spec.restoreAt || restored !== undefined || m.lockTable().waiting().length === 0) return;
+    if (spec.restoreAt === undefined || steps < spec.restoreAt || restored !== undefined) return;
+    if (m.lockTable().waiting().length === 0 || !m.open().some((t) => t.intents.length > 0)) return;
     restored = {
       open: m.open().length,
       held: m.lockTable().heldCount(),
