@@ -37,11 +37,16 @@ class ApplyTx {
   private purgeRevision: number | null = null;
   private commandRevision: number | null = null;
 
+  /** The earliest expiry this apply wrote (Infinity: none). */
+  earliestNewExpiryMs = Infinity;
+
   constructor(
     readonly store: OrderedKV,
     public revision: number,
     readonly ctx: ApplyContext,
     readonly nowMs: number,
+    /** False when nobody listens: events (which decode old values) are not built at all. */
+    private readonly withEvents: boolean,
   ) {}
 
   revisionForPurge(): number {
@@ -58,6 +63,7 @@ class ApplyTx {
   }
 
   emit(key: string, old: StoredEntry | undefined, now: Value | null, revision: number, cause: KvChangeEvent['cause']): void {
+    if (!this.withEvents) return;
     this.events.push({
       kind: 'kv',
       key,
@@ -96,7 +102,10 @@ class ApplyTx {
     this.ops.push({ type: 'put', key: dataKey(key), value: encodeEntry(next) });
     if (prev?.expiresAtMs !== next.expiresAtMs) {
       if (prev !== undefined && prev.expiresAtMs !== null) this.ops.push({ type: 'delete', key: expiryKey(prev.expiresAtMs, key) });
-      if (next.expiresAtMs !== null) this.ops.push({ type: 'put', key: expiryKey(next.expiresAtMs, key), value: new Uint8Array(0) });
+      if (next.expiresAtMs !== null) {
+        this.ops.push({ type: 'put', key: expiryKey(next.expiresAtMs, key), value: new Uint8Array(0) });
+        this.earliestNewExpiryMs = Math.min(this.earliestNewExpiryMs, next.expiresAtMs);
+      }
     }
   }
 
@@ -111,16 +120,34 @@ class ApplyTx {
 
 export class KvStateMachine {
   private meta: Meta;
+  /**
+   * A lower bound on the earliest expiry in the expiry index (Infinity: the index is empty), so
+   * an apply whose time is before it skips the sweep's range scan. A cache derived from the
+   * store — rebuilt on construction and reload — never state of its own.
+   */
+  private expiryLowerBoundMs: number;
+  private readonly changes: ChangeSink;
+  private readonly withEvents: boolean;
 
   /**
    * `store` may already hold state (a restored snapshot, a reopened LMDB): the machine resumes
-   * from the meta it finds there. `changes` receives every event in log order.
+   * from the meta it finds there. `changes` receives every event in log order; without it no
+   * events are built.
    */
   constructor(
     readonly store: OrderedKV,
-    private readonly changes: ChangeSink = discardChanges(),
+    changes?: ChangeSink,
   ) {
+    this.changes = changes ?? discardChanges();
+    this.withEvents = changes !== undefined;
     this.meta = readMeta(store);
+    this.expiryLowerBoundMs = this.earliestExpiryMs();
+  }
+
+  /** The earliest expiry in the index, read from the store. */
+  private earliestExpiryMs(): number {
+    for (const kv of this.store.range({ ...expiredRange(Number.MAX_SAFE_INTEGER - 1), limit: 1 })) return parseExpiryKey(kv.key).expiresAtMs;
+    return Infinity;
   }
 
   /** The last store revision assigned. */
@@ -139,6 +166,7 @@ export class KvStateMachine {
   /** Re-reads the meta after the store was replaced underneath (a snapshot restored into it). */
   reload(): void {
     this.meta = readMeta(this.store);
+    this.expiryLowerBoundMs = this.earliestExpiryMs();
   }
 
   /**
@@ -148,8 +176,9 @@ export class KvStateMachine {
   apply(command: unknown, ctx: ApplyContext): KvResult {
     assert(ctx.index > this.meta.appliedIndex, () => `KvStateMachine: apply of index ${ctx.index} after ${this.meta.appliedIndex}`);
     assert(ctx.timestamp >= this.meta.appliedTimestamp, () => `KvStateMachine: timestamp ${ctx.timestamp} before the last applied ${this.meta.appliedTimestamp}`);
-    const tx = new ApplyTx(this.store, this.meta.revision, ctx, timestampMs(ctx.timestamp));
-    this.sweep(tx);
+    const tx = new ApplyTx(this.store, this.meta.revision, ctx, timestampMs(ctx.timestamp), this.withEvents);
+    const swept = tx.nowMs >= this.expiryLowerBoundMs;
+    if (swept) this.sweep(tx);
     let result: KvResult;
     try {
       result = this.execute(tx, checkCommand(command));
@@ -161,6 +190,7 @@ export class KvStateMachine {
     tx.ops.push({ type: 'put', key: META_KEY, value: encodeMeta(meta) });
     this.store.write(tx.ops);
     this.meta = meta;
+    this.expiryLowerBoundMs = Math.min(swept ? this.earliestExpiryMs() : this.expiryLowerBoundMs, tx.earliestNewExpiryMs);
     for (const e of tx.events) this.changes.emit(e);
     return result;
   }
