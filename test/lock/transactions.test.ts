@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { integer, str, where, type RecordId } from '../../core/storage/records/index.js';
 import { txnId } from '../../core/lock/types.js';
+import { timestampFromMs } from '../../core/storage/types.js';
 import { TransactionManager } from '../../core/lock/transactions.js';
 import { RecordTxnStore } from '../../core/lock/recordStore.js';
 import { Bench, type Out } from './bench.js';
@@ -100,16 +101,17 @@ describe('a transaction', () => {
     const b = new Bench();
     b.seed('balance', [[A, 100]]);
     const first = b.run({ type: 'begin', txn: T1 }).reply;
-    const ts = first.type === 'begun' ? first.priority : -1;
+    if (first.type !== 'begun') throw new Error('begin failed');
+    const ts = first.priority;
     b.run({ type: 'begin', txn: T2 });
     b.run({ type: 'abort', txn: T1 });
     values(b.run({ type: 'ops', txn: T2, ops: [set(A, 1)] }));
     // T1 again as t1-retry with its old timestamp: still older than T2, so it wounds T2.
     const retry = txnId('t1-retry');
-    expect(b.run({ type: 'begin', txn: retry, priority: ts as never }).reply).toEqual({ type: 'begun', txn: retry, priority: ts });
+    expect(b.run({ type: 'begin', txn: retry, priority: ts }).reply).toEqual({ type: 'begun', txn: retry, priority: ts });
     expect(b.run({ type: 'ops', txn: retry, ops: [get(A)] }).events.map((e) => [e.type, e.txn])).toEqual([['aborted', T2]]);
     // Claiming a timestamp from the future is refused.
-    expect(b.run({ type: 'begin', txn: T3, priority: (b.nowMs + 10) * 1000 * 2 } as never).reply).toMatchObject({ error: { code: 'bad-request' } });
+    expect(b.run({ type: 'begin', txn: T3, priority: timestampFromMs(b.nowMs + 10) }).reply).toMatchObject({ error: { code: 'bad-request' } });
   });
 
   it('a wait longer than the bound aborts the waiter; an idle holder is aborted too', () => {
