@@ -46,6 +46,7 @@ interface Model {
 
 interface Real {
   andVerifyMax: number;
+  andOrder: 'given' | 'estimate';
   kv: MemStore;
   store: RecordStore;
   feed: ChangeFeed<Value>;
@@ -406,7 +407,7 @@ class SnapshotRestore implements Cmd {
     }
     restoreSnapshot(bytes, target);
     r.kv = target;
-    r.store = new RecordStore(target, { changes: r.feed, andVerifyMax: r.andVerifyMax });
+    r.store = new RecordStore(target, { changes: r.feed, andVerifyMax: r.andVerifyMax, andOrder: r.andOrder });
   }
   toString = (): string => `snapshot+restore${this.dirtyTarget ? ' over stale state' : ''}`;
 }
@@ -566,13 +567,14 @@ const commandArbs: fc.Arbitrary<Cmd>[] = [
 describe('record store against a reference model', () => {
   it('writes, past reads, audit, revert, find, navigate, calculate, search agree with the model', () => {
     fc.assert(
-      fc.property(fc.commands(commandArbs, { maxCommands: 80, size: 'max' }), fc.boolean(), (cmds, intersect) => {
+      fc.property(fc.commands(commandArbs, { maxCommands: 80, size: 'max' }), fc.boolean(), fc.boolean(), (cmds, intersect, given) => {
         const kv = new MemStore();
         const feed = new ChangeFeed<Value>();
         // Half the runs answer every `and` by intersecting index results, half by checking
         // the later clauses record by record.
         const andVerifyMax = intersect ? 0 : AND_VERIFY_MAX;
-        const real: Real = { andVerifyMax, kv, store: new RecordStore(kv, { changes: feed, andVerifyMax }), feed };
+        const andOrder = given ? ('given' as const) : ('estimate' as const);
+        const real: Real = { andVerifyMax, andOrder, kv, store: new RecordStore(kv, { changes: feed, andVerifyMax, andOrder }), feed };
         fc.modelRun(() => ({ model: { revs: [], ts: 0, lastId: 0n }, real }), cmds);
       }),
       { numRuns: 300, seed: 20261122 },

@@ -98,6 +98,8 @@ const byVersion = (a: Dated, b: Dated): number => a.version - b.version;
 export interface ReaderOptions {
   /** Override AND_VERIFY_MAX (0: always intersect index results; tests use it to cover both paths). */
   readonly andVerifyMax?: number;
+  /** 'given': evaluate `and` clauses in the order written (tests pin the evaluation path with it). Default: by estimated size. */
+  readonly andOrder?: 'estimate' | 'given';
 }
 
 export class RecordReader {
@@ -381,7 +383,13 @@ export class RecordReader {
       case 'and': {
         // Cheapest-looking clauses first; once few records remain, check the rest record by
         // record instead of reading each remaining clause's whole index range.
-        const clauses = [...c.clauses].sort((a, b) => clauseCost(a) - clauseCost(b));
+        const clauses =
+          this.readerOptions.andOrder === 'given'
+            ? c.clauses
+            : c.clauses
+          .map((clause) => ({ clause, rows: this.estimateRows(clause, v) }))
+          .sort((a, b) => a.rows - b.rows || clauseCost(a.clause) - clauseCost(b.clause))
+          .map((x) => x.clause);
         let acc: Set<RecordId> | undefined;
         for (const clause of clauses) {
           if (acc !== undefined && acc.size <= (this.readerOptions.andVerifyMax ?? AND_VERIFY_MAX)) {
@@ -407,6 +415,27 @@ export class RecordReader {
       case 'contains':
         return this.condition(c, v);
     }
+  }
+
+  /**
+   * Index rows a clause would read, counted up to ESTIMATE_ROWS_MAX (more counts as that
+   * much); clauses that read whole string ranges or many conditions rank after every counted one.
+   */
+  private estimateRows(c: CheckedCriteria, v: number | undefined): number {
+    if (c.op === 'and' || c.op === 'or' || c.op === 'contains' || (c.op === 'regex' && (c.negate || c.prefix.length === 0))) {
+      return ESTIMATE_ROWS_MAX + clauseCost(c);
+    }
+    if (c.op === 'cmp' && c.operator === '!=') return ESTIMATE_ROWS_MAX + clauseCost(c);
+    const base = v === undefined ? indexKeyPrefix(c.key) : valueHistoryKeyPrefix(c.key);
+    let n = 0;
+    for (const [lo, hi] of valueRanges(c)) {
+      if (lo !== undefined && hi !== undefined && compareBytes(lo, hi) >= 0) continue;
+      const start = lo === undefined ? base : concat(base, lo);
+      const end = hi === undefined ? endOf(base) : concat(base, hi);
+      for (const _ of this.kv.range({ start, end, limit: ESTIMATE_ROWS_MAX - n })) n++;
+      if (n >= ESTIMATE_ROWS_MAX) return ESTIMATE_ROWS_MAX;
+    }
+    return n;
   }
 
   /** Does one record satisfy the criteria (at version v)? The same semantics as the index scans. */
@@ -735,7 +764,10 @@ function valueTest(c: CheckedCondition): ((x: Value) => boolean) | undefined {
 /** An `and` whose surviving records are at most this many checks its other clauses per record. */
 export const AND_VERIFY_MAX = 1024;
 
-/** A rough rank of how much of the index a clause reads (lower first in an `and`). */
+/** How far estimateRows counts before it calls a clause "large". */
+export const ESTIMATE_ROWS_MAX = 1024;
+
+/** A rough rank of how much of the index a clause reads (a tie-breaker after estimateRows). */
 function clauseCost(c: CheckedCriteria): number {
   switch (c.op) {
     case 'cmp':

@@ -27,7 +27,8 @@ export interface Prepared {
 
 export class RecordStore extends RecordReader {
   constructor(
-    private readonly port: OrderedKV,
+    /** The port this store reads and writes. */
+    readonly port: OrderedKV,
     private readonly options: RecordStoreOptions = {},
   ) {
     super(port, options);
