@@ -520,8 +520,10 @@ export class TransactionManager<R, V, C> {
   private checkNew(id: TxnId, priority: Timestamp | undefined): TxnReply<R, V> | undefined {
     if (typeof id !== 'string' || id.length === 0) return this.error(txnError('bad-request', undefined, 'a transaction id must be a non-empty string'));
     if (this.txns.has(id) || this.finished.has(id)) return this.error(txnError('txn-exists', id, `transaction id ${id} is already in use`));
-    if (priority !== undefined && !(Number.isSafeInteger(priority) && priority >= 0 && priority <= this.ctx!.timestamp)) {
-      return this.error(txnError('bad-request', id, `priority ${String(priority)} must be a timestamp no later than the log's (${this.ctx!.timestamp})`));
+    // Any timestamp will do: it is the coordinator's to choose (the first attempt's begin
+    // timestamp, shared by every partition a 2PC transaction touches, whose HLCs may lag it).
+    if (priority !== undefined && !(Number.isSafeInteger(priority) && priority >= 0)) {
+      return this.error(txnError('bad-request', id, `priority ${String(priority)} must be a non-negative integer timestamp`));
     }
     return undefined;
   }
