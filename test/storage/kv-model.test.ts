@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { MemStore } from '../../core/storage/memstore.js';
 import { takeSnapshot, restoreSnapshot } from '../../core/storage/snapshot.js';
 import { encodeValue, type Value } from '../../core/storage/encoding.js';
-import { KvStateMachine, type KvCommand, type KvResult, type PutItem, type DeleteItem } from '../../core/storage/kv/index.js';
+import { KvStateMachine, type KvCommand, type KvResult, type PutItem, type DeleteItem, type KeyMatch } from '../../core/storage/kv/index.js';
 import { timestampFromMs } from '../../core/storage/types.js';
 import { logIndex } from '../../core/types.js';
 
@@ -81,8 +81,19 @@ function deleteCheck(m: Model, d: DeleteItem): Fail | null {
   return null;
 }
 
-function livePrefix(m: Model, prefix: string): [string, MEntry][] {
-  return [...m.map.keys()].filter((k) => k.startsWith(prefix) && m.live(k)).sort().map((k) => [k, m.map.get(k)!]);
+/** Live keys the match selects, in key order (ASCII keys here, so JS order is code point order). */
+function liveMatching(m: Model, match: KeyMatch): [string, MEntry][] {
+  const test = (k: string): boolean => {
+    switch (match.type) {
+      case 'all': return true;
+      case 'prefix': return k.startsWith(match.prefix);
+      case 'suffix': return k.endsWith(match.suffix);
+      case 'contains': return k.includes(match.text);
+      case 'range': return (match.start === undefined || k >= match.start) && (match.end === undefined || k < match.end);
+      case 'regex': return new RegExp(match.pattern, match.flags ?? '').test(k);
+    }
+  };
+  return [...m.map.keys()].filter((k) => test(k) && m.live(k)).sort().map((k) => [k, m.map.get(k)!]);
 }
 
 /** What the reference answers; it mutates the model like apply mutates the store. */
@@ -121,20 +132,17 @@ function modelApply(m: Model, c: KvCommand): unknown {
       return { status: 'ok', op: 'increment', value, revision: rev };
     }
     case 'list': {
-      const prefix = c.match.type === 'prefix' ? c.match.prefix : '';
-      let all = livePrefix(m, prefix);
+      let all = liveMatching(m, c.match);
       if (c.reverse) all = all.reverse();
       const rest = all.slice(c.offset ?? 0);
       const limit = c.limit ?? 1000;
       return { status: 'ok', op: 'list', items: rest.slice(0, limit).map(([k, e]) => entryOf(k, e)), more: rest.length > limit, revision: m.revision };
     }
     case 'count': {
-      const prefix = c.match.type === 'prefix' ? c.match.prefix : '';
-      return { status: 'ok', op: 'count', count: livePrefix(m, prefix).length, revision: m.revision };
+      return { status: 'ok', op: 'count', count: liveMatching(m, c.match).length, revision: m.revision };
     }
     case 'delete-where': {
-      const prefix = c.match.type === 'prefix' ? c.match.prefix : '';
-      const all = livePrefix(m, prefix);
+      const all = liveMatching(m, c.match);
       const victims = all.slice(0, c.limit ?? 10_000);
       if (victims.length > 0) m.revision++;
       for (const [k] of victims) m.map.delete(k);
@@ -240,6 +248,15 @@ const putItem = fc.record({ key, value, ttlMs: ttl, expected: opt(value), expect
 const deleteItem = fc.record({ key, expected: opt(value), expectedRevision: opt(revision) }).map((d) => clean(d) as DeleteItem);
 const uniqueBy = <T extends { key: string }>(a: fc.Arbitrary<T>) => fc.uniqueArray(a, { selector: (x) => x.key, minLength: 1, maxLength: 4 });
 const prefix = fc.constantFrom('', 'a', 'b', 'b/', 'z');
+const match: fc.Arbitrary<KeyMatch> = fc.oneof(
+  prefix.map((p) => ({ type: 'prefix' as const, prefix: p })),
+  prefix.map((p) => ({ type: 'prefix' as const, prefix: p })),
+  fc.constant({ type: 'all' as const }),
+  fc.constantFrom('a', 'c', '/c', 'b').map((s) => ({ type: 'suffix' as const, suffix: s })),
+  fc.constantFrom('a', 'b', '/').map((t) => ({ type: 'contains' as const, text: t })),
+  fc.record({ start: opt(key), end: opt(key) }).filter((r) => r.start === undefined || r.end === undefined || r.start <= r.end).map((r) => clean({ type: 'range' as const, ...r }) as KeyMatch),
+  fc.constantFrom('^b', 'a$', '^[ab]+$', 'B/', '^.$').map((p) => ({ type: 'regex' as const, pattern: p, flags: 'i' })),
+);
 
 const commandArbs = [
   putItem.map((p) => new Apply({ op: 'put', ...p })),
@@ -249,11 +266,11 @@ const commandArbs = [
   deleteItem.map((d) => new Apply({ op: 'delete', ...d })),
   fc.record({ key, ttlMs: fc.integer({ min: 1, max: 60 }) }).map((t) => new Apply({ op: 'touch', ...t })),
   fc.record({ key, delta: fc.integer({ min: -5, max: 5 }), ttlMs: ttl }).map((i) => new Apply(clean({ op: 'increment', ...i }) as KvCommand)),
-  fc.record({ prefix, limit: opt(fc.integer({ min: 0, max: 4 })), offset: opt(fc.integer({ min: 0, max: 3 })), reverse: opt(fc.boolean()) }).map(
-    (l) => new Apply(clean({ op: 'list', match: { type: 'prefix', prefix: l.prefix }, limit: l.limit, offset: l.offset, reverse: l.reverse }) as KvCommand),
+  fc.record({ match, limit: opt(fc.integer({ min: 0, max: 4 })), offset: opt(fc.integer({ min: 0, max: 3 })), reverse: opt(fc.boolean()) }).map(
+    (l) => new Apply(clean({ op: 'list', match: l.match, limit: l.limit, offset: l.offset, reverse: l.reverse }) as KvCommand),
   ),
-  prefix.map((p) => new Apply({ op: 'count', match: { type: 'prefix', prefix: p } })),
-  fc.record({ prefix, limit: opt(fc.integer({ min: 1, max: 3 })) }).map((d) => new Apply(clean({ op: 'delete-where', match: { type: 'prefix', prefix: d.prefix }, limit: d.limit }) as KvCommand)),
+  match.map((mt) => new Apply({ op: 'count', match: mt })),
+  fc.record({ match, limit: opt(fc.integer({ min: 1, max: 3 })) }).map((d) => new Apply(clean({ op: 'delete-where', match: d.match, limit: d.limit }) as KvCommand)),
   fc.record({ items: uniqueBy(putItem), atomic: fc.boolean() }).map((b) => new Apply({ op: 'bulk-put', ...b })),
   fc.record({ items: uniqueBy(deleteItem), atomic: fc.boolean() }).map((b) => new Apply({ op: 'bulk-delete', ...b })),
   fc.integer({ min: 0, max: 40 }).map((ms) => new Advance(ms)),

@@ -141,4 +141,44 @@ describe('MemStore', () => {
       { numRuns: 300 },
     );
   });
+
+  it('handles edge inputs: Buffers, long keys, empty ranges, limit 0, bad arguments', () => {
+    const s = new MemStore();
+    const long = new Uint8Array(10_000).map((_, i) => (i * 31) & 0xff);
+    s.write([
+      { type: 'put', key: Buffer.from('buf'), value: Buffer.from('v') },
+      { type: 'put', key: long, value: key(1) },
+      { type: 'put', key: Uint8Array.of(0xff, 0xff), value: key(2) },
+      { type: 'put', key: Uint8Array.of(0x00), value: key(3) },
+    ]);
+    expect(s.get(new Uint8Array(Buffer.from('buf')))).toEqual(new Uint8Array(Buffer.from('v')));
+    expect(s.get(long.slice())).toEqual(key(1));
+    expect([...s.range()].map((e) => e.key.length)).toEqual([1, 10_000, 3, 2]);
+    // Scans hand out fresh key bytes: changing them cannot reach the store.
+    for (const e of s.range()) e.key.fill(0x41);
+    expect(s.get(Uint8Array.of(0xff, 0xff))).toEqual(key(2));
+    expect([...s.range({ start: Uint8Array.of(0x80), end: Uint8Array.of(0x10) })]).toEqual([]);
+    expect([...s.range({ limit: 0 })]).toEqual([]);
+    expect([...s.range({ start: Uint8Array.of(0xff, 0xff), reverse: true })].length).toBe(1);
+    expect([...s.range({ end: Uint8Array.of(0x00), reverse: true })]).toEqual([]);
+    expect(() => s.get('x' as unknown as Bytes)).toThrow(/Uint8Array/);
+    expect(() => s.range({ start: [1] as unknown as Bytes })).toThrow(/Uint8Array/);
+    expect(() => s.write('nope' as unknown as WriteOp[])).toThrow(/array/);
+    // Deleting an absent key is a no-op, not an error.
+    s.write([{ type: 'delete', key: key(999) }]);
+    expect(s.size()).toBe(4);
+  });
+
+  it('sees a batch as applied in order: a later op on the same key wins', () => {
+    const s = new MemStore();
+    s.write([
+      { type: 'put', key: key(1), value: key(1) },
+      { type: 'delete', key: key(1) },
+      { type: 'put', key: key(2), value: key(1) },
+      { type: 'put', key: key(2), value: key(2) },
+    ]);
+    expect(s.get(key(1))).toBeUndefined();
+    expect(s.get(key(2))).toEqual(key(2));
+    s.checkInvariants();
+  });
 });
