@@ -47,7 +47,6 @@ export { type RecordWrite, type RecordWriteOp, type WriteResult } from './writes
 export {
   RecordReader,
   type ReaderOptions,
-  AND_VERIFY_MAX,
   type Revision,
   type ValueRecords,
   type KeyDiff,
@@ -64,3 +63,4 @@ export { encodeValue, decodeValue } from './codec.js';
 export { NAMESPACE as RECORDS_NAMESPACE } from './layout.js';
 export type { KVReader } from './staged.js';
 export { parseCriteria, parseValueLiteral } from './ccl.js';
+export { AND_VERIFY_MAX, ESTIMATE_ROWS_MAX } from './find-plan.js';
