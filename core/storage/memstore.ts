@@ -100,6 +100,7 @@ export class MemStore implements OrderedKV {
   /** Bumped by every write so a running range scan knows to re-seek (it never walks a stale leaf). */
   private modCount = 0;
 
+  /** The stored value itself, not a copy (as LMDB hands out its pages): do not modify it. */
   get(key: Bytes): Bytes | undefined {
     checkBytes(key, 'key');
     return this.index.get(byteString(key));
