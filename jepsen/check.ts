@@ -67,6 +67,7 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   const r = searchFrontier(model, kept, {
     ...limits,
     readOnly: (op) => op.f === 'read' && op.status === 'ok',
+    unconditional: (op) => op.f === 'write' || op.f === 'delete',
     values: { needs: neededKey, produces: resultKey, stateValue: (s) => s },
   });
   return { valid: r.valid, linearized: r.linearized, method: `search${prunedNote}`, steps: r.steps, kept };

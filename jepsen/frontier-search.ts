@@ -4,14 +4,16 @@
 // - At each configuration the candidates are the operations that may be linearized next:
 //   those called before the earliest return of any operation not yet linearized. (This is
 //   exactly the set of call entries WGL walks before it meets a return entry.)
-// - Candidates are tried earliest deadline first (by return position; info operations,
-//   which return at +Infinity, last), which finds the linearization of a correct history
+// - Candidates are tried earliest deadline first (by return position, info operations,
+//   which return at +Infinity, last; the only setter of a value is due when the first op
+//   that needs the value returns), which finds the linearization of a correct history
 //   with little backtracking.
 // - A read-only candidate that is legal now (a register read of the current value) is
 //   taken without trying anything else: moving it to the front of any linearization from
 //   here gives another linearization, so if it fails here, everything fails here.
 // - With values (registers): a configuration where an ok operation still needs a value the
-//   register no longer holds, and no remaining operation can set again, is abandoned at once.
+//   register no longer holds, and no remaining operation can set it again in time (called
+//   before that operation returns), is abandoned at once.
 // - Of candidates that never return (info, or forced) and do the same thing, only the one
 //   called first is tried: swapping two such operations maps the completions of one choice
 //   onto those of the other.
@@ -28,6 +30,8 @@ const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
 export interface FrontierOptions<S> extends SearchLimits {
   /** True for operations that never change the state (register reads). */
   readonly readOnly?: (op: Operation) => boolean;
+  /** True for operations whose new state does not depend on the old one (writes, deletes). */
+  readonly unconditional?: (op: Operation) => boolean;
   /**
    * For value-based models (registers): what an op must see, what it produces, and the
    * value a state holds. Lets the search drop a configuration as soon as some ok op needs a
@@ -46,6 +50,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   const n = ops.length;
   if (n === 0) return { valid: true, linearized: [], steps: 0 };
   const readOnly = options.readOnly ?? ((): boolean => false);
+  const unconditional = options.unconditional ?? ((): boolean => false);
 
   // Ops by call position; "pending returns" kept in a min-structure over ret of unlinearized ops.
   const byCall = ops.map((_, i) => i).sort((a, b) => (ops[a] as Operation).call - (ops[b] as Operation).call);
@@ -113,6 +118,61 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return isDead(stateIndex(before), now) || isDead(opProd[i] as number, now);
   };
 
+  // Per value, its producers by call, and the first one not yet linearized (moved forward
+  // lazily, back on undo): an ok op needing v, with v not the state now, can still see v only
+  // if some unlinearized producer of v is called before the op returns.
+  const producersOf: number[][] = Array.from({ length: valueIndex.size }, () => []);
+  for (const i of byCall) if ((opProd[i] as number) >= 0) (producersOf[opProd[i] as number] as number[]).push(i);
+  const posInProducers = new Int32Array(n).fill(-1);
+  for (const list of producersOf) list.forEach((i, k) => (posInProducers[i] = k));
+  const prodPtr = new Int32Array(valueIndex.size);
+  /** Whether ok op i, needing a value the state does not hold, can no longer see it. */
+  const cannotSee = (i: number, now: number): boolean => {
+    const v = opNeed[i] as number;
+    if (v < 0 || v === now) return false;
+    const list = producersOf[v] as number[];
+    let k = prodPtr[v] as number;
+    while (k < list.length && done[list[k] as number] !== 0) k++;
+    prodPtr[v] = k;
+    const deadline = (ops[i] as Operation).ret;
+    for (; k < list.length; k++) {
+      const p = list[k] as number;
+      if ((ops[p] as Operation).call > deadline) return true;
+      if (p !== i && done[p] === 0) return false;
+    }
+    return true;
+  };
+
+  // Invisible writes: ok unconditional setters whose value no op needs. Linearized alone,
+  // one must be followed by an unconditional setter (or nothing) anyway; so they ride along
+  // with the next unconditional setter (docs/checker.md), and are tried alone last.
+  const invisibleOp = new Uint8Array(n);
+  if (values !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const op = ops[i] as Operation;
+      const v = opProd[i] as number;
+      if (op.status === 'ok' && Number.isFinite(op.ret) && unconditional(op) && v >= 0 && pendNeed[v] === 0) invisibleOp[i] = 1;
+    }
+  }
+
+  // The order candidates are tried in: by deadline, where the deadline of the only setter
+  // of a value is also the earliest return of an ok op that needs that value (it must be
+  // linearized before that one). Only the order depends on this, never the verdict.
+  const urgency = new Float64Array(n);
+  ops.forEach((op, i) => (urgency[i] = invisibleOp[i] === 1 ? Number.MAX_VALUE : op.ret));
+  if (values !== undefined) {
+    const producerOf = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const v = opProd[i] as number;
+      if (v >= 0) producerOf.set(v, producerOf.has(v) ? -1 : i);
+    }
+    for (let i = 0; i < n; i++) {
+      const v = opNeed[i] as number;
+      const p = v >= 0 ? producerOf.get(v) : undefined;
+      if (p !== undefined && p >= 0 && p !== i) urgency[p] = Math.min(urgency[p] as number, (ops[i] as Operation).ret);
+    }
+  }
+
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
   const zobA = new Uint32Array(n);
@@ -139,6 +199,10 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     const d = on ? -1 : 1;
     bump(pendNeed, opNeed[i] as number, d);
     bump(remProd, opProd[i] as number, d);
+    if (!on && (opProd[i] as number) >= 0) {
+      const v = opProd[i] as number;
+      prodPtr[v] = Math.min(prodPtr[v] as number, posInProducers[i] as number);
+    }
   };
   const stateIds = new Map<string, number>();
   const stateId = (s: S): number => {
@@ -186,9 +250,10 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (op.call > limit) break;
       if (done[i] !== 0) continue;
       if (readOnly(op) && model.step(state, op).length > 0) return { cands: [i], only: true, blocker };
+      if (values !== undefined && cannotSee(i, stateIndex(state))) return { cands: [], only: false, blocker: i };
       cands.push(i);
     }
-    cands.sort((a, b) => (ops[a] as Operation).ret - (ops[b] as Operation).ret || (ops[a] as Operation).call - (ops[b] as Operation).call);
+    cands.sort((a, b) => (urgency[a] as number) - (urgency[b] as number) || (ops[a] as Operation).call - (ops[b] as Operation).call);
     // Of several never-returning candidates that do the same thing, trying the earliest
     // called is enough: the others lead to mirror-image configurations.
     let seen: Set<string> | undefined;
@@ -216,11 +281,15 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   interface Frame {
     readonly before: S;
     readonly cands: readonly number[];
+    /** A frame of one greedy read: nothing else is tried here. */
+    readonly only: boolean;
     ci: number;
     succ: { readonly states: readonly S[]; readonly skip: number } | undefined;
     choice: number;
     /** The op applied from this frame (cands[ci]) while a child is explored, else -1. */
     applied: number;
+    /** Invisible writes linearized just before `applied` (see `invisible`). */
+    absorbed: readonly number[];
   }
   let state = model.init();
   const stack: Frame[] = [];
@@ -236,7 +305,13 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   let stuckDepth = -1;
   let stuckOp = -1;
   let stuckState = model.hash(state);
-  const pathAt = (d: number): number => (stack[d] as Frame).applied;
+  // Depth d of the path is frame d: its absorbed ops, then its applied op.
+  const pathAt = (d: number): readonly number[] => {
+    const f = stack[d] as Frame;
+    return f.absorbed.length === 0 ? [f.applied] : [...f.absorbed, f.applied];
+  };
+  let depth = 0;
+  let bestCount = 0;
   const ids = (xs: readonly number[]): number[] => xs.map((i) => (ops[i] as Operation).id);
 
   /** Pushes the frame for the current configuration; false if it is a dead end at once. */
@@ -246,12 +321,12 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = c.blocker;
-        stuckPrefix.record(linearizedCount, pathAt);
+        stuckPrefix.record(depth, pathAt);
         stuckState = model.hash(state);
       }
       return false;
     }
-    stack.push({ before: state, cands: c.cands, ci: 0, succ: undefined, choice: 0, applied: -1 });
+    stack.push({ before: state, cands: c.cands, only: c.only, ci: 0, succ: undefined, choice: 0, applied: -1, absorbed: NO_OPS });
     return true;
   };
 
@@ -272,11 +347,14 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     if (top.applied !== -1) {
       // Back from a child that failed: undo, then move to the next choice.
       flip(top.applied);
-      linearizedCount--;
-      best.changedAt(linearizedCount);
-      stuckPrefix.changedAt(linearizedCount);
+      for (const j of top.absorbed) flip(j);
+      linearizedCount -= 1 + top.absorbed.length;
+      depth--;
+      best.changedAt(depth);
+      stuckPrefix.changedAt(depth);
       state = top.before;
       top.applied = -1;
+      top.absorbed = NO_OPS;
       top.choice++;
     }
     let moved = false;
@@ -296,14 +374,24 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
         return { valid: 'unknown', linearized: ids(best.get()), steps };
       }
       const s = top.succ.states[top.choice] as S;
+      // An unconditional setter that takes effect carries the invisible writes among the
+      // candidates with it, linearized just before it (nobody can see them there).
+      const absorbed =
+        unconditional((ops[i] as Operation)) && top.choice !== top.succ.skip && !top.only
+          ? top.cands.filter((j) => j !== i && invisibleOp[j] === 1 && done[j] === 0)
+          : NO_OPS;
       flip(i);
-      if (deadAfter(i, top.before, s) || !fresh(stateId(s))) {
+      for (const j of absorbed) flip(j);
+      if (deadAfter(i, top.before, s) || absorbed.some((j) => deadAfter(j, s, s)) || !fresh(stateId(s))) {
         flip(i);
+        for (const j of absorbed) flip(j);
         top.choice++;
         continue;
       }
       top.applied = i;
-      linearizedCount++;
+      top.absorbed = absorbed;
+      linearizedCount += 1 + absorbed.length;
+      depth++;
       state = s;
       moved = true;
       break;
@@ -313,15 +401,20 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = firstUndoneByRet();
-        stuckPrefix.record(linearizedCount, pathAt);
+        stuckPrefix.record(depth, pathAt);
         stuckState = model.hash(state);
       }
       stack.pop();
       continue;
     }
-    if (linearizedCount > best.length) best.record(linearizedCount, pathAt);
+    if (linearizedCount > bestCount) {
+      bestCount = linearizedCount;
+      best.record(depth, pathAt);
+    }
     if (linearizedCount === n) {
-      const order = stack.filter((f) => f.applied !== -1 && !(f.succ !== undefined && f.choice === f.succ.skip)).map((f) => f.applied);
+      const order = stack
+        .filter((f) => f.applied !== -1)
+        .flatMap((f) => (f.succ !== undefined && f.choice === f.succ.skip ? [...f.absorbed] : [...f.absorbed, f.applied]));
       return { valid: true, linearized: ids(order), steps };
     }
     open();
@@ -329,9 +422,9 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   }
 }
 
-/** A copy of a prefix of the search path, refreshed incrementally. */
+/** A copy of a prefix of the search path (ops per depth), refreshed incrementally. */
 class PathCopy {
-  private readonly items: number[] = [];
+  private readonly items: Array<readonly number[]> = [];
   length = 0;
   /** Lowest depth whose entry may differ from the live path. */
   private low = 0;
@@ -340,7 +433,7 @@ class PathCopy {
     if (depth < this.low) this.low = depth;
   }
 
-  record(length: number, at: (depth: number) => number): void {
+  record(length: number, at: (depth: number) => readonly number[]): void {
     for (let d = Math.min(this.low, length); d < length; d++) this.items[d] = at(d);
     this.items.length = length;
     this.length = length;
@@ -348,6 +441,8 @@ class PathCopy {
   }
 
   get(): number[] {
-    return this.items.slice(0, this.length);
+    return this.items.slice(0, this.length).flat();
   }
 }
+
+const NO_OPS: readonly number[] = [];
