@@ -32,6 +32,8 @@ export const TABLE = {
 
 export type Action = 'ADD' | 'REMOVE';
 const ACTION_ADD = 1;
+/** The first payload byte of an ADD row. */
+export const ACTION_ADD_BYTE = ACTION_ADD;
 const ACTION_REMOVE = 2;
 
 // One scratch writer for every key built here (finish() copies out), to spare the allocator:

@@ -15,6 +15,7 @@ import {
   decodeText,
   dictionaryKey,
   currentRecordPrefix,
+  ACTION_ADD_BYTE,
   decodeRevisionPayload,
   decodeU32,
   decodeUint,
@@ -693,12 +694,12 @@ interface GroupRow {
   readonly group: Bytes;
   readonly key: Bytes;
   readonly action: Action;
-  readonly timestamp: Timestamp;
 }
 
 function groupRow(group: Bytes, e: KeyValue): GroupRow {
-  const p = decodeRevisionPayload(e.value);
-  return { group, key: e.key, action: p.action, timestamp: p.timestamp };
+  // The payload's first byte is the action (layout.encodeRevisionPayload); nothing here needs
+  // the timestamp, so it is not decoded.
+  return { group, key: e.key, action: e.value[0] === ACTION_ADD_BYTE ? 'ADD' : 'REMOVE' };
 }
 
 function isGroupOf(key: Bytes, group: Bytes): boolean {
