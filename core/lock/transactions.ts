@@ -174,6 +174,17 @@ export class TransactionManager<R, V, C> {
     return this.locks;
   }
 
+  /** Counts for status pages and metrics. */
+  stats(): { readonly open: number; readonly prepared: number; readonly waiting: number; readonly locksHeld: number; readonly intents: number; readonly remembered: number } {
+    let prepared = 0;
+    let intents = 0;
+    for (const t of this.txns.values()) {
+      if (t.status === 'prepared') prepared += 1;
+      intents += t.intents.length;
+    }
+    return { open: this.txns.size, prepared, waiting: this.locks.waiting().length, locksHeld: this.locks.heldCount(), intents, remembered: this.finished.size };
+  }
+
   image(): TxnStateImage<R, V, C> {
     return {
       version: 1,

@@ -71,9 +71,12 @@ describe('a transaction', () => {
     expect(b.run({ type: 'ops', txn: T2, ops: [get(A)] }).reply).toEqual({ type: 'waiting', txn: T2, blockers: [T1] });
     expect(b.run({ type: 'ops', txn: T2, ops: [get(A)] }).reply).toMatchObject({ type: 'error', error: { code: 'txn-busy' } });
     expect(b.run({ type: 'commit', txn: T2 }).reply).toMatchObject({ type: 'error', error: { code: 'txn-busy' } });
+    // T1's set holds the token and two points (the removed 100, the added 60); T2 waits.
+    expect(b.mgr.stats()).toEqual({ open: 2, prepared: 0, waiting: 1, locksHeld: 3, intents: 2, remembered: 0 });
     const commit = b.run({ type: 'commit', txn: T1 });
     expect(commit.reply.type).toBe('committed');
     expect(commit.events).toEqual([{ type: 'completed', txn: T2, results: [{ type: 'values', values: [integer(60)] }] }]);
+    expect(b.mgr.stats()).toEqual({ open: 1, prepared: 0, waiting: 0, locksHeld: 1, intents: 0, remembered: 1 });
   });
 
   it('an older transaction wounds a younger holder, which learns it with a retryable txn-conflict', () => {
