@@ -45,6 +45,9 @@ export function parseFaults(text: string): ReadonlySet<FaultKind> {
 /** How one seed's faults look (swarm testing). Recorded in the result so a run explains itself. */
 export interface FaultProfile {
   readonly enabled: readonly FaultKind[];
+  /** Partitions mostly isolate the leader, crashes mostly hit it, and clients press hard. */
+  readonly leaderFocus: boolean;
+  readonly crashStorm: boolean;
   readonly partitionPerSec: number;
   readonly crashPerSec: number;
   readonly pausePerSec: number;
@@ -65,7 +68,13 @@ export function generateSchedule(
   nodes: number,
   faultEndMs: number,
 ): { readonly schedule: FaultSchedule; readonly profile: FaultProfile } {
-  const enabled = FAULT_KINDS.filter((k) => allowed.has(k) && (!swarm || rng.chance(0.6)));
+  // Some seeds hunt the leader: partitions and crashes both on, most partitions isolate the
+  // leader and most crashes hit it. Deposed leaders that still serve, and minority-only tails
+  // of short reigns (Figure 8), come from here.
+  const leaderFocus = rng.chance(0.4);
+  const enabled = FAULT_KINDS.filter(
+    (k) => allowed.has(k) && (!swarm || rng.chance(0.6) || (leaderFocus && (k === 'partition' || k === 'crash'))),
+  );
   const on = (k: FaultKind): boolean => enabled.includes(k);
   const events: FaultEvent[] = [];
   const poisson = (perSec: number, f: (atMs: number) => void): void => {
@@ -80,11 +89,8 @@ export function generateSchedule(
 
   // Log-uniform intensities: as many seeds with rare, long faults as with storms of short ones.
   const logUniform = (lo: number, hi: number): number => Math.exp(rng.range(Math.log(lo), Math.log(hi)));
-  // Some seeds hunt the leader: most partitions isolate it and most crashes hit it. Deposed
-  // leaders that still serve, and minority-only tails of short reigns (Figure 8), come from here.
-  const leaderFocus = rng.chance(0.4);
-  const partitionPerSec = on('partition') ? logUniform(0.05, 2) : 0;
-  const partitionMeanMs = logUniform(50, 6000);
+  const partitionPerSec = on('partition') ? (leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 2)) : 0;
+  const partitionMeanMs = leaderFocus ? logUniform(100, 1500) : logUniform(50, 6000);
   poisson(partitionPerSec, (atMs) =>
     events.push({
       kind: 'partition',
@@ -98,8 +104,8 @@ export function generateSchedule(
   // Some seeds get a crash storm: processes dying every few tens of milliseconds and
   // restarting at once (a crash-looping supervisor), which is where a forgotten vote shows.
   const storm = on('crash') && rng.chance(0.25);
-  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : logUniform(0.05, 3)) : 0;
-  const downMeanMs = storm ? logUniform(1, 20) : logUniform(2, 4000);
+  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 3)) : 0;
+  const downMeanMs = storm ? logUniform(1, 20) : leaderFocus ? logUniform(50, 800) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
   const leaderBias = leaderFocus ? rng.range(0.5, 0.9) : rng.range(0, 0.5);
   poisson(crashPerSec, (atMs) =>
@@ -158,7 +164,7 @@ export function generateSchedule(
   events.sort((a, b) => a.atMs - b.atMs);
   return {
     schedule: events,
-    profile: { enabled, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
+    profile: { enabled, leaderFocus, crashStorm: storm, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
   };
 }
 

@@ -42,7 +42,7 @@ export function drawTuning(rng: Rng): ClusterTuning {
       maxEntriesBytesPerMsg: rng.chance(0.3) ? 72 : 64 * 1024,
     },
     workload: {
-      clients: rng.pick([3, 5, 8, 12, 20]),
+      clients: rng.pick([3, 5, 8, 12, 20, 30]),
       keys: rng.int(1, 8),
       opsPerSec: Math.exp(rng.range(Math.log(40), Math.log(400))),
       timeoutMs: rng.pick([500, 1000, 1500, 3000]),

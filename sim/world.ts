@@ -198,19 +198,31 @@ class World {
     this.trace = new Trace(o.trace);
     this.checks = new SafetyChecks(o.partitions);
     this.bugs = o.bug === null ? new Set() : new Set([o.bug]);
+    // The fault window ends before the settle period, which depends on the drawn client
+    // timeout; the schedule is drawn for the longest possible window and cut at the heal.
     const drawn = o.tuning ?? drawTuning(this.rng.fork('tuning'));
-    const wl = { ...drawn.workload, ...(o.workloadConfig ?? {}) };
-    this.tuning = { ...drawn, workload: wl };
-    this.healAtMs = o.durationMs - settleMs(o.durationMs, this.tuning);
-    this.net = new Network(this.rng.fork('network'), o.nodes + wl.clients, o.nodes);
-    if (o.schedule !== undefined) {
-      this.schedule = o.schedule;
-      this.profile = null;
-    } else {
-      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, this.healAtMs);
-      this.schedule = g.schedule;
-      this.profile = g.profile;
+    let profile: FaultProfile | null = null;
+    let schedule: FaultSchedule;
+    if (o.schedule !== undefined) schedule = o.schedule;
+    else {
+      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, o.durationMs);
+      schedule = g.schedule;
+      profile = g.profile;
     }
+    // Leader-hunting seeds bring a heavy client load: many proposals in flight when leaders fall.
+    const heavy = profile?.leaderFocus === true && o.tuning === undefined;
+    const wl = {
+      ...drawn.workload,
+      ...(heavy ? { clients: Math.max(drawn.workload.clients, 12), opsPerSec: Math.max(drawn.workload.opsPerSec, 200) } : {}),
+      ...(o.workloadConfig ?? {}),
+    };
+    // ...and mostly run without check-quorum (etcd's default), so a deposed leader lingers.
+    const raft = heavy && this.rng.fork('focus').chance(0.7) ? { ...drawn.raft, checkQuorum: false } : drawn.raft;
+    this.tuning = { ...drawn, raft, workload: wl };
+    this.healAtMs = o.durationMs - settleMs(o.durationMs, this.tuning);
+    this.schedule = schedule;
+    this.profile = profile;
+    this.net = new Network(this.rng.fork('network'), o.nodes + wl.clients, o.nodes);
     for (let i = 0; i < o.nodes; i++) {
       const id = nodeId(`n${i + 1}`);
       const disk = new SimDisk();
@@ -748,12 +760,26 @@ class World {
   }
 }
 
+/** Which nodes can still talk: groups of mutually connected nodes, and one-way cuts spelled out. */
 function describeCuts(cuts: ReadonlyArray<readonly [number, number]>, n: number): string {
-  const set = new Set(cuts.map(([a, b]) => `${a}:${b}`));
-  const oneWay = cuts.some(([a, b]) => !set.has(`${b}:${a}`));
-  const sides = new Map<number, Set<number>>();
-  for (let i = 0; i < n; i++) sides.set(i, new Set());
-  for (const [a, b] of cuts) sides.get(a)!.add(b);
-  const parts = cuts.length === 0 ? 'nothing cut' : [...new Set(cuts.map(([a]) => a))].map((a) => `n${a + 1} -x-> ${[...sides.get(a)!].map((b) => `n${b + 1}`).join(',')}`).join('; ');
-  return oneWay ? `one-way: ${parts}` : parts;
+  const cut = new Set(cuts.map(([a, b]) => a * 1000 + b));
+  const oneWay = cuts.filter(([a, b]) => !cut.has(b * 1000 + a));
+  if (oneWay.length > 0) {
+    const from = [...new Set(oneWay.map(([a]) => a))].sort((x, y) => x - y);
+    const to = [...new Set(oneWay.map(([, b]) => b))].sort((x, y) => x - y);
+    return `${from.map((a) => `n${a + 1}`).join(',')} cannot reach ${to.map((b) => `n${b + 1}`).join(',')} (but hear them)`;
+  }
+  const name = (xs: readonly number[]): string => `{${xs.map((x) => `n${x + 1}`).join(',')}}`;
+  // A node that reaches everyone bridges the others.
+  const bridges: number[] = [];
+  for (let a = 0; a < n; a++) if (cuts.every(([x, y]) => x !== a && y !== a)) bridges.push(a);
+  const rest = Array.from({ length: n }, (_, i) => i).filter((a) => !bridges.includes(a));
+  const groups: number[][] = [];
+  for (const a of rest) {
+    const g = groups.find((xs) => !cut.has(xs[0]! * 1000 + a));
+    if (g !== undefined) g.push(a);
+    else groups.push([a]);
+  }
+  const text = groups.map(name).join(' | ');
+  return bridges.length > 0 && groups.length > 1 ? `${text}, bridged by ${name(bridges)}` : text;
 }
