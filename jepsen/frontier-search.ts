@@ -21,11 +21,12 @@
 //   explored again (Lowe's memo); the memo is bounded, which only costs time.
 // Verdicts are the same as wgl.ts's; only the order of exploration differs.
 
+import { MemoTable } from './memo.js';
 import type { Model, Operation, Verdict } from './types.js';
 import { valueKey } from './values.js';
 import type { SearchLimits, SearchResult } from './wgl.js';
 
-const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
+const MEMO_WORDS_MAX_DEFAULT = 32 * 1024 * 1024; // about 128 MiB of memo
 
 export interface FrontierOptions<S> extends SearchLimits {
   /** True for operations that never change the state (register reads). */
@@ -211,32 +212,9 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     if (id === undefined) stateIds.set(h, (id = stateIds.size));
     return id;
   };
-  const memo = new Map<number, Array<{ readonly state: number; readonly set: Uint32Array }>>();
-  const memoWordsMax = options.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT;
-  let memoWords = 0;
-  const fresh = (state: number): boolean => {
-    const key = hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff);
-    let bucket = memo.get(key);
-    if (bucket !== undefined) {
-      for (const e of bucket) {
-        if (e.state !== state) continue;
-        let same = true;
-        for (let w = 0; w < words; w++) {
-          if (e.set[w] !== bits[w]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return false;
-      }
-    }
-    if (memoWords + words <= memoWordsMax) {
-      if (bucket === undefined) memo.set(key, (bucket = []));
-      bucket.push({ state, set: bits.slice() });
-      memoWords += words;
-    }
-    return true;
-  };
+  const memo = new MemoTable(words, options.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT);
+  /** Records (current set, state) and says whether it is new. */
+  const fresh = (state: number): boolean => memo.addIfFresh(hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff), state, bits);
 
   /** The candidates at the current configuration, earliest deadline first; [] if none. */
   const candidates = (state: S): { readonly cands: readonly number[]; readonly only: boolean; readonly blocker: number } => {

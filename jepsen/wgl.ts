@@ -8,6 +8,7 @@
 // lead anywhere new and is skipped. Operations that ended `info` return at +Infinity and
 // may also be linearized as "never happened" (the state does not change).
 
+import { MemoTable } from './memo.js';
 import type { Model, Operation, Verdict } from './types.js';
 
 export interface SearchLimits {
@@ -15,7 +16,7 @@ export interface SearchLimits {
   readonly deadlineMs?: number;
   /** Deterministic bound on search steps; past it the answer is 'unknown'. */
   readonly maxSteps?: number;
-  /** Bound on the memo, in 32-bit words of stored sets; past it the memo stops growing (still sound). */
+  /** Bound on the memo, in 32-bit words (sets plus per-entry overhead); past it the memo stops growing (still sound). */
   readonly memoWordsMax?: number;
 }
 
@@ -30,7 +31,7 @@ export interface SearchResult {
   readonly steps: number;
 }
 
-const MEMO_WORDS_MAX_DEFAULT = 16 * 1024 * 1024; // 64 MiB of sets
+const MEMO_WORDS_MAX_DEFAULT = 32 * 1024 * 1024; // about 128 MiB of memo
 
 export function searchLinearization<S>(model: Model<S>, ops: readonly Operation[], limits: SearchLimits = {}): SearchResult {
   const n = ops.length;
@@ -106,33 +107,9 @@ export function searchLinearization<S>(model: Model<S>, ops: readonly Operation[
     if (id === undefined) stateIds.set(h, (id = stateIds.size));
     return id;
   };
-  const memo = new Map<number, Array<{ readonly state: number; readonly set: Uint32Array }>>();
-  const memoWordsMax = limits.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT;
-  let memoWords = 0;
+  const memo = new MemoTable(words, limits.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT);
   /** Records (current set, state) and says whether it is new. */
-  const fresh = (state: number): boolean => {
-    const key = hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff);
-    let bucket = memo.get(key);
-    if (bucket !== undefined) {
-      for (const e of bucket) {
-        if (e.state !== state) continue;
-        let same = true;
-        for (let w = 0; w < words; w++) {
-          if (e.set[w] !== bits[w]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return false;
-      }
-    }
-    if (memoWords + words <= memoWordsMax) {
-      if (bucket === undefined) memo.set(key, (bucket = []));
-      bucket.push({ state, set: bits.slice() });
-      memoWords += words;
-    }
-    return true;
-  };
+  const fresh = (state: number): boolean => memo.addIfFresh(hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff), state, bits);
 
   /** The states op may lead to; for info ops, the last choice may be "never happened". */
   const successors = (state: S, op: Operation): { readonly states: readonly S[]; readonly skip: number } => {
