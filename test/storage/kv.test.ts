@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { MemStore } from '../../core/storage/memstore.js';
 import { ChangeFeed, type KvChangeEvent } from '../../core/storage/changes.js';
 import { KvStateMachine, decodeKvCommand, encodeKvCommand, compileKeyRegex, BULK_ITEMS_MAX, KEY_BYTES_MAX, EXPIRY_SWEEP_MAX, type KvCommand, type KvResult } from '../../core/storage/kv/index.js';
@@ -273,7 +274,7 @@ describe('KV face: validation', () => {
       [{ op: 'list', match: { type: 'glob' } }, /match.type/],
       [{ op: 'list', match: { type: 'all' }, limit: 1e9 }, /limit/],
       [{ op: 'list', match: { type: 'range', start: 'b', end: 'a' } }, /after/],
-      [{ op: 'list', match: { type: 'regex', pattern: '(a+)+$' } }, /catastrophic/],
+      [{ op: 'list', match: { type: 'regex', pattern: '(a)\\1' } }, /backreference/],
       [{ op: 'list', match: { type: 'regex', pattern: '(' } }, /unbalanced|invalid/],
       [{ op: 'list', match: { type: 'regex', pattern: 'a', flags: 'g' } }, /flags/],
       [{ op: 'count', match: { type: 'all' }, filter: { type: 'regex' } }, /filter.type/],
@@ -291,13 +292,70 @@ describe('KV face: validation', () => {
     expect(h.kv.revision).toBe(0);
   });
 
-  it('admits ordinary regexes and refuses catastrophic shapes', () => {
-    for (const p of ['^user/[0-9]+$', '.*\\.json$', '^(?:a|b)c', 'x{1,5}y', '(ab)+', '^[^/]+/[^/]+$', '\\d{3}-\\d{4}']) {
-      expect(() => compileKeyRegex(p), p).not.toThrow();
-    }
-    for (const p of ['(a+)+', '(a|a)*', '(a*)*b', '((ab)*)+', '(\\w+\\s?)*$', '(a)\\1', '(?=a)', '(?<!a)b', 'a{1000}', '.*.*.*.*', 'x'.repeat(300)]) {
-      expect(() => compileKeyRegex(p), p).toThrow();
-    }
+  it('matches exactly as JavaScript RegExp (u flag) does, on random patterns and keys', () => {
+    const atom: fc.Arbitrary<string> = fc.letrec<{ alt: string; atom: string }>((tie) => ({
+      atom: fc.oneof(
+        { maxDepth: 2, depthIdentifier: 'regex' },
+        fc.constantFrom('a', 'b', 'A', 'B', '-', '_', '/', '1', 'é', '\\.', '.', '\\d', '\\w', '\\s', '\\W', '[ab]', '[^a]', '[a-c]', '[\\d_]', '\\u0061', '\\x62'),
+        tie('alt').map((x) => `(${x})`),
+        tie('alt').map((x) => `(?:${x})`),
+      ),
+      alt: fc
+        .array(
+          fc.array(fc.tuple(tie('atom'), fc.constantFrom('', '', '', '*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?')).map(([a, q]) => a + q), { maxLength: 3 }).map((xs) => xs.join('')),
+          { minLength: 1, maxLength: 2 },
+        )
+        .map((xs) => xs.join('|')),
+    })).alt;
+    const pattern = fc.tuple(fc.constantFrom('', '^', '\\b'), atom, fc.constantFrom('', '$', '\\B')).map(([a, b, c]) => a + b + c);
+    const subject = fc.string({ unit: fc.constantFrom('a', 'b', 'A', 'B', '-', '_', '/', '1', ' ', 'é', '\n', '.', 'c'), maxLength: 12 });
+    fc.assert(
+      fc.property(pattern, fc.constantFrom('', 'i', 'm', 's', 'is'), fc.array(subject, { minLength: 1, maxLength: 8 }), (p, flags, subjects) => {
+        let mine: ReturnType<typeof compileKeyRegex>;
+        try {
+          mine = compileKeyRegex(p, flags);
+        } catch (e) {
+          // Nested counted repeats can exceed the program limit; that refusal is tested below.
+          fc.pre(!/too large|longer than/.test((e as Error).message));
+          throw e;
+        }
+        const js = new RegExp(p, flags + 'u');
+        for (const x of subjects) expect(mine.test(x), `/${p}/${flags} on ${JSON.stringify(x)}`).toBe(js.test(x));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('runs patterns that make backtracking engines explode in linear time, and refuses what it does not support', () => {
+    // Each of these takes seconds to minutes with RegExp on these keys; here each is one pass.
+    const cases: [string, string, boolean][] = [
+      ['.*a.*b.*c', 'ab'.repeat(512), false],
+      ['a.*a.*a.*b', 'a'.repeat(1024), false],
+      ['(a+)+$', 'a'.repeat(1000) + '!', false],
+      ['(a|a)*b', 'a'.repeat(1000), false],
+      ['^(\\w+\\s?)*$', 'word '.repeat(200) + '!', false],
+      ['^(a+)+$', 'a'.repeat(1000), true],
+    ];
+    for (const [p, key, want] of cases) expect(compileKeyRegex(p).test(key), p).toBe(want);
+    const refused: [string, RegExp][] = [
+      ['(a)\\1', /backreference/],
+      ['(?=a)', /lookahead/],
+      ['(?<!a)b', /lookahead and lookbehind/],
+      ['a{1000}', /repeat counts/],
+      ['(a{100}){100}', /too large/],
+      ['x'.repeat(300), /longer than/],
+      ['(', /unbalanced/],
+      ['a)', /unbalanced/],
+      ['*a', /nothing to repeat/],
+      ['a**', /nothing to repeat/],
+      ['[a', /unterminated/],
+      ['[z-a]', /out of order/],
+      ['\\q', /unknown escape/],
+      ['\\', /lone backslash/],
+    ];
+    for (const [p, re] of refused) expect(() => compileKeyRegex(p), p).toThrow(re);
+    expect(() => compileKeyRegex('a', 'g')).toThrow(/flags/);
+    expect(() => compileKeyRegex('a', 'ii')).toThrow(/flags/);
   });
 
   it('refuses out-of-order entries', () => {

@@ -16,10 +16,13 @@ export const LIST_OFFSET_MAX = 1_000_000;
 export const DELETE_WHERE_MAX = 10_000;
 /** Longest key regex, in UTF-16 units. */
 export const REGEX_SOURCE_MAX = 256;
-/** Most unbounded quantifiers (*, +, {n,}) in a key regex: bounds backtracking to a low polynomial. */
-export const REGEX_UNBOUNDED_QUANTIFIERS_MAX = 3;
 /** Largest repeat count in a {n,m} quantifier. */
 export const REGEX_REPEAT_MAX = 100;
+/**
+ * Most instructions a compiled key regex may have. A test costs at most this many steps per
+ * character of the key (see regex.ts), so with KEY_BYTES_MAX it bounds the work per key.
+ */
+export const REGEX_PROGRAM_MAX = 1000;
 /** Longest TTL: about 100 years, so expiresAt stays a safe integer of milliseconds. */
 export const TTL_MS_MAX = 100 * 365 * 24 * 3600 * 1000;
 /** Most expired keys purged by the sweep at the start of one apply. */
