@@ -64,6 +64,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   // First positions (in byRet, byCall) of an op not yet linearized: moved forward past
   // linearized ops on demand, moved back when an op is un-linearized.
   let retPtr = 0;
+  let okDone = 0;
   let callPtr = 0;
   const mark = (i: number, on: boolean): void => {
     done[i] = on ? 1 : 0;
@@ -197,6 +198,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     hB = (hB ^ (zobB[i] as number)) >>> 0;
     const on = done[i] === 0;
     mark(i, on);
+    if ((ops[i] as Operation).status === 'ok') okDone += on ? 1 : -1;
     const d = on ? -1 : 1;
     bump(pendNeed, opNeed[i] as number, d);
     bump(remProd, opProd[i] as number, d);
@@ -249,12 +251,10 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return { cands, only: false, blocker };
   };
 
-  const successors = (state: S, op: Operation): { readonly states: readonly S[]; readonly skip: number } => {
-    const out = model.step(state, op);
-    if (op.status !== 'info') return { states: out, skip: -1 };
-    const h = model.hash(state);
-    return out.some((x) => model.hash(x) === h) ? { states: out, skip: -1 } : { states: [...out, state], skip: out.length };
-  };
+  // An info operation that never took effect is simply never linearized: the search is done
+  // once every ok operation is. So there is no "never happened" choice to branch on.
+  const successors = (state: S, op: Operation): { readonly states: readonly S[]; readonly skip: number } => ({ states: model.step(state, op), skip: -1 });
+  const okTotal = ops.filter((op) => op.status === 'ok').length;
 
   interface Frame {
     readonly before: S;
@@ -308,6 +308,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return true;
   };
 
+  if (okTotal === 0) return { valid: true, linearized: [], steps };
   // A value needed but never produced (and not the initial one) fails at once.
   const initial = stateIndex(state);
   for (let i = 0; i < n; i++) {
@@ -389,7 +390,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       bestCount = linearizedCount;
       best.record(depth, pathAt);
     }
-    if (linearizedCount === n) {
+    if (okDone === okTotal) {
       const order = stack
         .filter((f) => f.applied !== -1)
         .flatMap((f) => (f.succ !== undefined && f.choice === f.succ.skip ? [...f.absorbed] : [...f.absorbed, f.applied]));
