@@ -174,8 +174,9 @@ export class SafetyChecks {
   }
 
   /** A leader committed (index, term): no node lacking it may be electable. */
-  committedSafe(p: number, leader: NodeId, index: number, term: number, logs: readonly LogView[]): void {
-    const majority = Math.floor(logs.length / 2) + 1;
+  committedSafe(p: number, leader: NodeId, index: number, term: number, logs: readonly LogView[], voters = logs.length): void {
+    // A majority of all voters; nodes missing from `logs` (damaged disks) never vote again.
+    const majority = Math.floor(voters / 2) + 1;
     for (const c of logs) {
       if (c.holds(index, term)) continue;
       let voters = 0;

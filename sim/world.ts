@@ -336,7 +336,7 @@ class World {
         const g = node.raftGroup(partitionId(p));
         this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
         const t = g.termAt(st.commit);
-        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p));
+        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p), this.slots.length);
       }
       s.lastCommit[p] = st.commit;
     }
