@@ -45,8 +45,7 @@ interface Model {
 }
 
 interface Real {
-  andVerifyMax: number;
-  andOrder: 'given' | 'estimate';
+  tuning: { andVerifyMax: number; andOrder: 'given' | 'estimate'; checkpointEvery: number; replayMax: number };
   kv: MemStore;
   store: RecordStore;
   feed: ChangeFeed<Value>;
@@ -407,7 +406,7 @@ class SnapshotRestore implements Cmd {
     }
     restoreSnapshot(bytes, target);
     r.kv = target;
-    r.store = new RecordStore(target, { changes: r.feed, andVerifyMax: r.andVerifyMax, andOrder: r.andOrder });
+    r.store = new RecordStore(target, { changes: r.feed, ...r.tuning });
   }
   toString = (): string => `snapshot+restore${this.dirtyTarget ? ' over stale state' : ''}`;
 }
@@ -567,14 +566,17 @@ const commandArbs: fc.Arbitrary<Cmd>[] = [
 describe('record store against a reference model', () => {
   it('writes, past reads, audit, revert, find, navigate, calculate, search agree with the model', () => {
     fc.assert(
-      fc.property(fc.commands(commandArbs, { maxCommands: 80, size: 'max' }), fc.boolean(), fc.boolean(), (cmds, intersect, given) => {
+      fc.property(fc.commands(commandArbs, { maxCommands: 80, size: 'max' }), fc.boolean(), fc.boolean(), fc.constantFrom(2, 3, 64), fc.constantFrom(0, 2, 256), (cmds, intersect, given, checkpointEvery, replayMax) => {
         const kv = new MemStore();
         const feed = new ChangeFeed<Value>();
         // Half the runs answer every `and` by intersecting index results, half by checking
         // the later clauses record by record.
         const andVerifyMax = intersect ? 0 : AND_VERIFY_MAX;
         const andOrder = given ? ('given' as const) : ('estimate' as const);
-        const real: Real = { andVerifyMax, andOrder, kv, store: new RecordStore(kv, { changes: feed, andVerifyMax, andOrder }), feed };
+        // Past reads come from checkpoints + log replay, or (replayMax 0, or too far from a
+        // checkpoint) from the history scan.
+        const tuning = { andVerifyMax, andOrder, checkpointEvery, replayMax };
+        const real: Real = { tuning, kv, store: new RecordStore(kv, { changes: feed, ...tuning }), feed };
         fc.modelRun(() => ({ model: { revs: [], ts: 0, lastId: 0n }, real }), cmds);
       }),
       { numRuns: 300, seed: 20261122 },

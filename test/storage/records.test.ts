@@ -163,8 +163,13 @@ describe('writes and reads', () => {
     expect(store.find(where.eq('x', integer(3)))).toEqual([]);
   });
 
-  it('past reads over long histories (groups longer than the linear-scan limit) match a replay', () => {
-    const { store } = fresh();
+  it.each([
+    ['checkpoints + log replay', {}],
+    ['history scan only', { replayMax: 0 }],
+    ['frequent checkpoints, short replays', { checkpointEvery: 5, replayMax: 3 }],
+  ])('past reads over long histories match a replay (%s)', (_name, tuning) => {
+    tick = 0;
+    const store = new RecordStore(new MemStore(), tuning);
     const want: Value[][] = [];
     const stamps: number[] = [];
     for (let i = 0; i < 120; i++) {

@@ -10,6 +10,11 @@ import { fold, grams } from './fulltext.js';
 import { planDocument, type DocumentPlan } from './documents.js';
 import {
   currentKey,
+  checkpointKey,
+  encodeCheckpoint,
+  encodeLogPayload,
+  logKey,
+  sinceCheckpointKey,
   dictionaryKey,
   encodeText,
   decodeU32,
@@ -37,7 +42,14 @@ import type { RecordWrite, WriteResult } from './writes.js';
 /** One applied revision, as announced on the shared change feed (../changes.ts). */
 export type RecordRevisionEvent = RecordChangeEvent<Value>;
 
+/** Revisions of one (record, key) between checkpoints of its values. */
+export const CHECKPOINT_EVERY = 64;
+/** Largest set of values a checkpoint copies. */
+export const CHECKPOINT_VALUES_MAX = 1024;
+
 export interface BatchOptions extends ReaderOptions {
+  /** Override CHECKPOINT_EVERY (tests use small values to exercise checkpoints). */
+  readonly checkpointEvery?: number;
   /**
    * Which ids this store may allocate to new records (e.g. only ids that hash to this
    * partition). Allocation walks up from the last allocated id, skipping rejected ids and ids
@@ -120,7 +132,27 @@ export class Batch {
       this.postGrams(record, key, value.value, action === 'ADD' ? 1 : -1);
       if (isLongString(value.value)) this.remember(value.value);
     }
+    this.staged.put(logKey(record, key, version), encodeLogPayload(action, value));
+    this.countTowardCheckpoint(record, key, version);
     this.events.push({ kind: 'record', record, key, action, value, version, logIndex: this.ctx.index, timestamp: ts });
+  }
+
+  /**
+   * Every CHECKPOINT_EVERY revisions of a (record, key), writes its whole current set of values,
+   * so a read at a past time replays at most that many log rows from the checkpoint before it.
+   * A set larger than CHECKPOINT_VALUES_MAX is not copied (reads fall back to the history scan).
+   */
+  private countTowardCheckpoint(record: RecordId, key: string, version: number): void {
+    const ck = sinceCheckpointKey(record, key);
+    const b = this.staged.get(ck);
+    const n = (b === undefined ? 0 : decodeU32(b)) + 1;
+    if (n < (this.options.checkpointEvery ?? CHECKPOINT_EVERY)) {
+      this.staged.put(ck, encodeU32(n));
+      return;
+    }
+    this.staged.put(ck, encodeU32(0));
+    const state = this.reader.currentDated(record, key, CHECKPOINT_VALUES_MAX + 1);
+    if (state.length <= CHECKPOINT_VALUES_MAX) this.staged.put(checkpointKey(record, key, version), encodeCheckpoint(state));
   }
 
   /** Puts a long string's full text in the dictionary (kept forever: history refers to it). */

@@ -28,6 +28,12 @@ export const TABLE = {
   search: 0x53,
   /** R D <long-string key encoding> → the full text. Strings too long to sit whole in a key. */
   dictionary: 0x44,
+  /** R L <record><key\0><version> → action, value. The revision log of one (record, key), by version. */
+  log: 0x4c,
+  /** R P <record><key\0><version> → the key's values (with ADD versions) after that version. */
+  checkpoint: 0x50,
+  /** R N <record><key\0> → u32 revisions of the key since its last checkpoint. */
+  sinceCheckpoint: 0x4e,
 } as const;
 
 export type Action = 'ADD' | 'REMOVE';
@@ -131,6 +137,41 @@ export function decodeRevisionPayload(b: Bytes): { action: Action; timestamp: Ti
   const r = new ByteReader(b);
   const a = r.byte();
   return { action: a === ACTION_ADD ? 'ADD' : 'REMOVE', timestamp: r.uint() as Timestamp };
+}
+
+// log, checkpoint, sinceCheckpoint: per (record, key)
+export function logKey(record: RecordId, key: string, version: number): Bytes {
+  return w(TABLE.log).u64(record).ascii0(key).uint(version).finish();
+}
+export function logKeyPrefix(record: RecordId, key: string): Bytes {
+  return w(TABLE.log).u64(record).ascii0(key).finish();
+}
+export function encodeLogPayload(action: Action, value: Value): Bytes {
+  return new ByteWriter(24).byte(action === 'ADD' ? ACTION_ADD : ACTION_REMOVE).value(value).finish();
+}
+export function checkpointKey(record: RecordId, key: string, version: number): Bytes {
+  return w(TABLE.checkpoint).u64(record).ascii0(key).uint(version).finish();
+}
+export function checkpointKeyPrefix(record: RecordId, key: string): Bytes {
+  return w(TABLE.checkpoint).u64(record).ascii0(key).finish();
+}
+/** A checkpoint: each value's encoding followed by its ADD version (encodings are self-delimiting). */
+export function encodeCheckpoint(entries: ReadonlyArray<{ readonly value: Value; readonly version: number }>): Bytes {
+  const out = new ByteWriter(16 * entries.length + 1);
+  for (const e of entries) out.value(e.value).uint(e.version);
+  return out.finish();
+}
+export function decodeCheckpoint(b: Bytes, resolveLong: LongStringResolver): Array<{ value: Value; version: number }> {
+  const r = new ByteReader(b, 0, resolveLong);
+  const out: Array<{ value: Value; version: number }> = [];
+  while (!r.done) {
+    const value = r.value();
+    out.push({ value, version: r.uint() });
+  }
+  return out;
+}
+export function sinceCheckpointKey(record: RecordId, key: string): Bytes {
+  return w(TABLE.sinceCheckpoint).u64(record).ascii0(key).finish();
 }
 
 // dictionary: R D <value encoding of a long string>

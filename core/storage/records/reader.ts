@@ -11,7 +11,10 @@ import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './cr
 import { fail } from './errors.js';
 import { fold, grams, searchMatches } from './fulltext.js';
 import {
+  checkpointKeyPrefix,
   currentKeyPrefix,
+  decodeCheckpoint,
+  logKeyPrefix,
   decodeText,
   dictionaryKey,
   currentRecordPrefix,
@@ -88,14 +91,19 @@ export const META_VERSION = 'version';
 export const META_RECORD_ID = 'record-id';
 export const META_TIMESTAMP = 'timestamp';
 
-interface Dated {
+export interface Dated {
   readonly value: Value;
   readonly version: number;
 }
 
 const byVersion = (a: Dated, b: Dated): number => a.version - b.version;
 
+/** Most log rows a past read replays after a checkpoint before it scans the history instead. */
+export const REPLAY_MAX = 256;
+
 export interface ReaderOptions {
+  /** Override REPLAY_MAX (tests use 0 and small values to cover both paths). */
+  readonly replayMax?: number;
   /** Override AND_VERIFY_MAX (0: always intersect index results; tests use it to cover both paths). */
   readonly andVerifyMax?: number;
   /** 'given': evaluate `and` clauses in the order written (tests pin the evaluation path with it). Default: by estimated size. */
@@ -182,25 +190,62 @@ export class RecordReader {
     return this.datedAtVersion(record, key, at === undefined ? undefined : this.versionAt(at));
   }
 
+  /** The current values of key in record with their ADD versions (at most `limit`), unsorted. */
+  currentDated(record: RecordId, key: string, limit = Infinity): Dated[] {
+    const out: Dated[] = [];
+    const p = currentKeyPrefix(record, key);
+    for (const e of this.kv.range({ start: p, end: endOf(p), ...(Number.isFinite(limit) ? { limit } : {}) })) {
+      out.push({ value: new ByteReader(e.key, p.length, this.resolveLong).value(), version: decodeUint(e.value) });
+    }
+    return out;
+  }
+
   /** The values of key in record with their ADD versions, now (undefined) or at version v. */
   private datedAtVersion(record: RecordId, key: string, v: number | undefined): Dated[] {
-    const out: Dated[] = [];
-    if (v === undefined) {
-      const p = currentKeyPrefix(record, key);
-      for (const e of this.kv.range({ start: p, end: endOf(p) })) {
-        out.push({ value: new ByteReader(e.key, p.length, this.resolveLong).value(), version: decodeUint(e.value) });
-      }
-    } else {
-      const p = historyKeyPrefix(record, key);
-      for (const g of this.latestPerGroup(p, endOf(p), v)) {
-        if (g.action === 'ADD') {
-          const r = new ByteReader(g.key, p.length, this.resolveLong);
-          const value = r.value();
-          out.push({ value, version: r.uint() });
-        }
+    if (v === undefined) return this.currentDated(record, key).sort(byVersion);
+    return (this.replayFromCheckpoint(record, key, v) ?? this.scanHistory(record, key, v)).sort(byVersion);
+  }
+
+  /**
+   * The state at v from the last checkpoint at or before v plus the log rows after it; undefined
+   * when that would replay more than REPLAY_MAX rows (then the history scan answers).
+   */
+  private replayFromCheckpoint(record: RecordId, key: string, v: number): Dated[] | undefined {
+    const upper = encodeUint(v + 1);
+    const cp = checkpointKeyPrefix(record, key);
+    let state: Dated[] = [];
+    let from = 0;
+    for (const e of this.kv.range({ start: cp, end: concat(cp, upper), reverse: true, limit: 1 })) {
+      from = uintAt(e.key, e.key.length - 8);
+      state = decodeCheckpoint(e.value, this.resolveLong);
+    }
+    const lp = logKeyPrefix(record, key);
+    const max = this.readerOptions.replayMax ?? REPLAY_MAX;
+    let n = 0;
+    for (const e of this.kv.range({ start: concat(lp, encodeUint(from + 1)), end: concat(lp, upper) })) {
+      if (++n > max) return undefined;
+      const value = new ByteReader(e.value, 1, this.resolveLong).value();
+      if (e.value[0] === ACTION_ADD_BYTE) state.push({ value, version: uintAt(e.key, e.key.length - 8) });
+      else {
+        const i = state.findIndex((d) => sameValue(d.value, value));
+        if (i >= 0) state.splice(i, 1);
       }
     }
-    return out.sort(byVersion);
+    return state;
+  }
+
+  /** The state at v from the history table: the last row of each (value) group at or before v. */
+  private scanHistory(record: RecordId, key: string, v: number): Dated[] {
+    const out: Dated[] = [];
+    const p = historyKeyPrefix(record, key);
+    for (const g of this.latestPerGroup(p, endOf(p), v)) {
+      if (g.action === 'ADD') {
+        const r = new ByteReader(g.key, p.length, this.resolveLong);
+        const value = r.value();
+        out.push({ value, version: r.uint() });
+      }
+    }
+    return out;
   }
 
   /** The values of key in record, oldest ADD first (Concourse's insertion order). */
