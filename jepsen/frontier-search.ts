@@ -43,8 +43,6 @@ export interface FrontierOptions<S> extends SearchLimits {
     readonly produces: (op: Operation) => string | null;
     readonly stateValue: (state: S) => string;
   };
-  /** Unused by the search; keeps the model's type in the signature. */
-  readonly model?: Model<S>;
 }
 
 export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], options: FrontierOptions<S> = {}): SearchResult {
