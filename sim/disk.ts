@@ -23,6 +23,8 @@ interface DiskRecord {
   readonly lastIndex: number;
   /** Set by the fault injector so the simulator can tell whether damage went unnoticed. */
   damaged: boolean;
+  /** The bytes whose checksum was last verified (byte arrays are replaced, never mutated). */
+  verified?: Uint8Array;
 }
 
 export interface DiskStats {
@@ -72,6 +74,8 @@ export class SimDisk implements StoragePort {
   /** The commit index of the last durable hard state, per partition (for the commit-monotonic check). */
   readonly durableCommit = new Map<number, number>();
   private lastWrittenCommit = new Map<number, number>();
+  /** What load() last returned; valid until the next write, crash, compaction or bit flip. */
+  private loaded: LoadResult | null = null;
 
   /** Called with every hard state written, before it is durable (the simulator's checks listen). */
   onHardStateWritten: ((partition: PartitionId, hs: HardState) => void) | null = null;
@@ -105,6 +109,7 @@ export class SimDisk implements StoragePort {
   }
 
   private append(r: DiskRecord): void {
+    this.loaded = null;
     this.pending.push(r);
     this.stats.writes++;
     this.stats.bytesWritten += r.bytes.length;
@@ -120,6 +125,7 @@ export class SimDisk implements StoragePort {
 
   compact(partition: PartitionId, snapshot: Snapshot): void {
     this.sync();
+    this.loaded = null;
     const p = partition as number;
     const idx = snapshot.meta.index;
     let lastSnap = -1;
@@ -129,7 +135,7 @@ export class SimDisk implements StoragePort {
       if (r.type === T_SNAPSHOT) lastSnap = i;
       if (r.type === T_HARD_STATE) lastHs = i;
     });
-    const kept = this.durable.filter((r, i) => {
+    const kept: DiskRecord[] = this.durable.filter((r, i) => {
       if (r.partition !== p) return true;
       if (r.type === T_ENTRIES) return r.lastIndex > idx;
       if (r.type === T_SNAPSHOT) return i === lastSnap;
@@ -144,6 +150,7 @@ export class SimDisk implements StoragePort {
 
   /** The process died: unsynced records are lost, except perhaps a prefix (the last of which may be torn). */
   crash(rng: Rng, allowTorn: boolean): CrashOutcome {
+    this.loaded = null;
     const n = this.pending.length;
     if (n === 0) return { lostRecords: 0, keptUnsynced: 0, torn: false };
     const keep = rng.chance(0.5) ? rng.int(0, n) : 0;
@@ -166,6 +173,7 @@ export class SimDisk implements StoragePort {
     if (this.durable.length < 2) return false;
     const i = rng.int(0, this.durable.length - 2);
     const r = this.durable[i]!;
+    this.loaded = null;
     const bytes = r.bytes.slice();
     const at = rng.int(0, bytes.length - 1);
     bytes[at] = bytes[at]! ^ (1 << rng.int(0, 7));
@@ -191,13 +199,20 @@ export class SimDisk implements StoragePort {
     return n;
   }
 
+  /** Everything durable, decoded; cached until the disk changes (the result is never mutated). */
   load(): LoadResult {
     this.sync();
+    if (this.loaded === null) this.loaded = this.decode();
+    return this.loaded;
+  }
+
+  private decode(): LoadResult {
     const groups = new Map<number, GroupReplay>();
     const recs = this.durable;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i]!;
-      if (!frameOk(r.bytes)) {
+      if (r.verified !== r.bytes && frameOk(r.bytes)) r.verified = r.bytes;
+      if (r.verified !== r.bytes) {
         if (i === recs.length - 1) {
           // A torn tail: an unsynced write the crash cut short. It was never acknowledged; drop it.
           recs.pop();
@@ -250,12 +265,13 @@ function appendEntries(g: GroupReplay, es: readonly Entry[]): void {
   if (first === undefined) return;
   const cur = g.entries;
   const head = cur[0];
-  if (head === undefined || first.index > cur[cur.length - 1]!.index + 1) {
+  if (head === undefined || first.index > cur[cur.length - 1]!.index + 1 || first.index <= head.index) {
     g.entries = [...es];
     return;
   }
   // An entry at index i replaces every entry at >= i.
-  g.entries = first.index <= head.index ? [...es] : cur.slice(0, first.index - head.index).concat(es);
+  cur.length = first.index - head.index;
+  for (const e of es) cur.push(e);
 }
 
 function applySnapshot(g: GroupReplay, s: Snapshot): void {
