@@ -93,20 +93,26 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     return k;
   };
   const opNeed = new Int32Array(n).fill(-1);
+  const opNeedAny = new Int32Array(n).fill(-1);
   const opProd = new Int32Array(n).fill(-1);
   if (values !== undefined) {
     ops.forEach((op, i) => {
-      opNeed[i] = op.status === 'ok' ? indexOf(values.needs(op)) : -1;
+      const need = indexOf(values.needs(op));
+      opNeedAny[i] = need;
+      opNeed[i] = op.status === 'ok' ? need : -1;
       opProd[i] = indexOf(values.produces(op));
     });
   }
   const pendNeed = new Int32Array(valueIndex.size);
+  /** Like pendNeed, counting info operations too (an info cas may need a value). */
+  const pendAny = new Int32Array(valueIndex.size);
   const remProd = new Int32Array(valueIndex.size);
   const bump = (arr: Int32Array, k: number, d: number): void => {
     if (k >= 0) arr[k] = (arr[k] as number) + d;
   };
   for (let i = 0; i < n; i++) {
     bump(pendNeed, opNeed[i] as number, 1);
+    bump(pendAny, opNeedAny[i] as number, 1);
     bump(remProd, opProd[i] as number, 1);
   }
   const stateIndex = (st: S): number => (values === undefined ? -1 : (valueIndex.get(values.stateValue(st)) ?? -1));
@@ -155,6 +161,13 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     }
   }
 
+  /** An ok write or delete whose value no remaining operation needs (checked as it stands now). */
+  const invisibleNow = (j: number): boolean => {
+    const op = ops[j] as Operation;
+    const v = opProd[j] as number;
+    return op.status === 'ok' && Number.isFinite(op.ret) && v >= 0 && pendAny[v] === 0 && unconditional(op);
+  };
+
   // The order candidates are tried in: by deadline, where the deadline of the only setter
   // of a value is also the earliest return of an ok op that needs that value (it must be
   // linearized before that one). Only the order depends on this, never the verdict.
@@ -199,6 +212,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     if ((ops[i] as Operation).status === 'ok') okDone += on ? 1 : -1;
     const d = on ? -1 : 1;
     bump(pendNeed, opNeed[i] as number, d);
+    bump(pendAny, opNeedAny[i] as number, d);
     bump(remProd, opProd[i] as number, d);
     if (!on && (opProd[i] as number) >= 0) {
       const v = opProd[i] as number;
@@ -229,6 +243,8 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       if (done[i] !== 0) continue;
       if (readOnly(op) && model.step(state, op).length > 0) return { cands: [i], only: true, blocker };
       if (values !== undefined && cannotSee(i, stateIndex(state))) return { cands: [], only: false, blocker: i };
+      // An info setter whose value nothing left needs is as good as never happening.
+      if (op.status === 'info' && values !== undefined && (opProd[i] as number) >= 0 && pendAny[opProd[i] as number] === 0) continue;
       cands.push(i);
     }
     cands.sort((a, b) => (urgency[a] as number) - (urgency[b] as number) || (ops[a] as Operation).call - (ops[b] as Operation).call);
@@ -355,7 +371,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       // candidates with it, linearized just before it (nobody can see them there).
       const absorbed =
         unconditional((ops[i] as Operation)) && top.choice !== top.succ.skip && !top.only
-          ? top.cands.filter((j) => j !== i && invisibleOp[j] === 1 && done[j] === 0)
+          ? top.cands.filter((j) => j !== i && done[j] === 0 && invisibleNow(j))
           : NO_OPS;
       flip(i);
       for (const j of absorbed) flip(j);

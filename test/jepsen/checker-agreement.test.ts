@@ -9,6 +9,7 @@ import { pruneRegisterOps } from '../../jepsen/prune.js';
 import { searchFrontier } from '../../jepsen/frontier-search.js';
 import { checkUniqueValues, uniqueValuesApplies } from '../../jepsen/unique-values.js';
 import { searchLinearization } from '../../jepsen/wgl.js';
+import { decidePart } from '../../jepsen/check.js';
 import type { HistoryEvent } from '../../jepsen/types.js';
 
 const readOnly = (op: { f: string; status: string }): boolean => op.f === 'read' && op.status === 'ok';
@@ -63,8 +64,29 @@ describe('shortcuts agree with the plain search', () => {
       const frontier = searchFrontier(casRegister, kept, { readOnly }).valid;
       const wgl = searchLinearization(casRegister, ops).valid;
       expect({ seed, frontier }).toEqual({ seed, frontier: wgl });
+      // The whole pipeline: pruning, stale reads, and every rule of the search.
+      const full = decidePart(casRegister, ops, {}).valid;
+      expect({ seed, full }).toEqual({ seed, full: wgl });
       if (wgl === false) invalid++;
     }
+    expect(invalid).toBeGreaterThan(3);
+  });
+
+  it('on 60 more concurrent histories with repeated values and many info writes: pipeline = WGL', () => {
+    let decided = 0;
+    let invalid = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const h = generateHistory({ seed: seed + 1000, ops: 60, processes: 6, register: true, values: 4, mix: { read: 0.5, write: 0.4, delete: 0.1 }, infoRate: 0.35 });
+      const events = seed % 2 === 0 ? corrupt(h.events, seed) : [...h.events];
+      const ops = pairOperations(events);
+      const wgl = searchLinearization(casRegister, ops, { maxSteps: 200_000 }).valid;
+      if (wgl === 'unknown') continue;
+      decided++;
+      const full = decidePart(casRegister, ops, {}).valid;
+      expect({ seed, full }).toEqual({ seed, full: wgl });
+      if (wgl === false) invalid++;
+    }
+    expect(decided).toBeGreaterThan(40);
     expect(invalid).toBeGreaterThan(3);
   });
 });
