@@ -80,7 +80,6 @@ function atLeastAsUpToDate(a: LogView, b: LogView): boolean {
 export class SafetyChecks {
   readonly violations: Violation[] = [];
   private readonly parts: PartitionChecks[] = [];
-  private readonly durableCommit = new Map<string, number>();
   private readonly votes = new Map<string, NodeId>();
   nowMs = 0;
 
@@ -200,8 +199,6 @@ export class SafetyChecks {
     if (hs.commit < durableCommit) {
       this.fail('commit-monotonic', `partition ${p}: ${node} wrote hard state with commit ${hs.commit} below its durable commit ${durableCommit}`);
     }
-    const key = `${node}/${p}`;
-    this.durableCommit.set(key, Math.max(this.durableCommit.get(key) ?? 0, durableCommit));
   }
 
   /** At the end: each partition's leader still holds every acknowledged write. */

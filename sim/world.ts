@@ -5,7 +5,7 @@ import type { PlantedBug } from '../core/bugs.js';
 import { ClusterNode, NodeStartError } from '../core/node/node.js';
 import type { ClientReply, ClientRequest, NodeConfig, PeerMessage } from '../core/node/types.js';
 import { DEFAULT_NODE_TUNING } from '../core/node/types.js';
-import type { Message, Role } from '../core/raft/types.js';
+import type { Entry, Message, RaftGroup, Role } from '../core/raft/types.js';
 import { AssertionError, nodeId, partitionId, type NodeId } from '../core/types.js';
 import { checkHistory } from '../jepsen/check.js';
 import type { HistoryEvent } from '../jepsen/types.js';
@@ -259,9 +259,9 @@ class World {
 
   private nodeConfig(s: NodeSlot): NodeConfig {
     const observer = {
-      persisted: (node: NodeId, p: number, entries: readonly import('../core/raft/types.js').Entry[]) => this.checks.persisted(node, p, entries),
-      applied: (node: NodeId, p: number, e: import('../core/raft/types.js').Entry) => this.checks.applied(node, p, e),
-      roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: import('../core/raft/types.js').RaftGroup) => {
+      persisted: (node: NodeId, p: number, entries: readonly Entry[]) => this.checks.persisted(node, p, entries),
+      applied: (node: NodeId, p: number, e: Entry) => this.checks.applied(node, p, e),
+      roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: RaftGroup) => {
         this.trace.record(this.now, 3, s.index, ROLE_CODES[role], term, () => `${node} p${p} becomes ${role} in term ${term}${leader !== null ? ` (leader ${leader})` : ''}`);
         if (role === 'leader' && p === 0 && leader !== this.lastLeader) {
           this.lastLeader = leader;

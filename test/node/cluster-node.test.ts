@@ -113,6 +113,26 @@ describe('ClusterNode', () => {
     expect(c.reply(2, 2)?.result).toEqual({ kind: 'cas-failed', current: 42 });
   });
 
+  it('answers a retransmitted request that was already applied from its session, even with no leader known', () => {
+    const c = new Cluster();
+    c.run(1000);
+    const leader = c.leader()!;
+    const f = IDS.find((id) => id !== leader)!;
+    const req: ClientRequest = { clientId: 3, seq: 1, op: { f: 'write', key: 'x', value: 9 } };
+    c.request(f, req);
+    c.run(100);
+    const first = c.reply(3, 1);
+    expect(first?.result.kind).toBe('ok');
+    for (const id of IDS) if (id !== f) c.crash(id);
+    c.run(1000); // f's leader is gone; it campaigns and knows no leader
+    expect(c.nodes.get(f)!.status(partitionId(0)).leader).toBeNull();
+    c.replies.length = 0;
+    c.request(f, req);
+    expect(c.reply(3, 1)?.result).toEqual(first!.result);
+    c.request(f, { clientId: 3, seq: 2, op: { f: 'write', key: 'x', value: 10 } });
+    expect(c.reply(3, 2)?.result.kind).toBe('unavailable');
+  });
+
   it('refuses a request when it knows no leader (a definite failure)', () => {
     const c = new Cluster();
     c.request(IDS[0]!, { clientId: 1, seq: 1, op: { f: 'read', key: 'x' } });
