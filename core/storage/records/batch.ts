@@ -322,7 +322,7 @@ export class Batch {
         const at = w.at;
         const keys =
           w.keys === undefined
-            ? [...new Set(this.reader.audit(record).map((r) => r.key))].sort()
+            ? this.reader.keysEver(record)
             : [...new Set(w.keys.map(checkKey))].sort();
         for (const k of keys) {
           const target = this.reader.select(k, record, at);

@@ -4,7 +4,7 @@
 // staged batch, so a transaction reads its own writes.
 import { compareBytes, type Bytes, type KeyValue } from '../port.js';
 import type { Timestamp } from '../types.js';
-import { ByteReader, classTag, concat, isLongString, type LongStringResolver } from './codec.js';
+import { ByteReader, ByteWriter, classTag, concat, isLongString, type LongStringResolver } from './codec.js';
 import { AND_VERIFY_MAX, clauseCost, conditionTest, ESTIMATE_ROWS_MAX, valueRanges, valueTest } from './find-plan.js';
 import { AssertionError } from '../../types.js';
 import { checkCriteria, type CheckedCondition, type CheckedCriteria } from './criteria.js';
@@ -15,6 +15,7 @@ import {
   currentKeyPrefix,
   decodeCheckpoint,
   logKeyPrefix,
+  NAMESPACE,
   decodeText,
   dictionaryKey,
   currentRecordPrefix,
@@ -288,15 +289,27 @@ export class RecordReader {
         pushTo(groups, c.key, { value: c.value, version: decodeUint(e.value) });
       }
     } else {
-      const p = historyRecordPrefix(rid);
-      for (const g of this.latestPerGroup(p, endOf(p), this.versionAt(at))) {
-        if (g.action !== 'ADD') continue;
-        const h = parseHistoryKey(g.key, this.resolveLong);
-        pushTo(groups, h.key, { value: h.value, version: h.version });
-      }
+      // Every key the record ever had (one seek per key in its log), each read at v.
+      const v = this.versionAt(at);
+      for (const k of this.keysEver(rid)) for (const d of this.datedAtVersion(rid, k, v)) pushTo(groups, k, d);
     }
     for (const k of [...groups.keys()].sort()) out.set(k, groups.get(k)!.sort(byVersion).map((d) => d.value));
     return out;
+  }
+
+  /** Keys that ever held a value in record, sorted: a skip-scan of its revision log. */
+  keysEver(record: RecordId): string[] {
+    const out: string[] = [];
+    const p = new ByteWriter(16).byte(NAMESPACE).byte(TABLE.log).u64(record).finish();
+    const end = endOf(p);
+    let cursor = p;
+    for (;;) {
+      let key: string | undefined;
+      for (const e of this.kv.range({ start: cursor, end, limit: 1 })) key = new ByteReader(e.key, p.length).ascii0();
+      if (key === undefined) return out;
+      out.push(key);
+      cursor = endOf(logKeyPrefix(record, key));
+    }
   }
 
   /** Records that hold data now (or at T), ascending. Scans the current table record by record. */
