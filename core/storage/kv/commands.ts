@@ -10,7 +10,7 @@ export type KeyMatch =
   | { readonly type: 'contains'; readonly text: string }
   /** start <= key < end; either bound may be left out. */
   | { readonly type: 'range'; readonly start?: string; readonly end?: string }
-  /** A JavaScript regular expression tested against each key; flags from "imsu" only. */
+  /** A regular expression (JavaScript syntax, run by the linear-time engine in regex.ts) searched in each key; flags from "imsu". */
   | { readonly type: 'regex'; readonly pattern: string; readonly flags?: string };
 
 /** An optional filter on values (applied after the key match). */
