@@ -1,6 +1,6 @@
 // A violation that needs no search (docs/checker.md, "Certain stale reads"): an ok
-// operation needs a value v whose only possible setter P returned before some ok setter W
-// was called, and W returned before the operation was called. Then P < W < it in every
+// operation needs a value v whose only possible setter P returned before some ok write or
+// delete W was called, and W returned before the operation was called. Then P < W < it in every
 // linearization, W certainly took effect and set something else, and v can never come back.
 // Found in O(n log n); the three operations are the counterexample.
 
@@ -18,8 +18,9 @@ export function findCertainStaleRead(ops: readonly Operation[]): readonly number
     if (list === undefined) producers.set(r, (list = []));
     list.push(op);
   }
-  // Ok setters by call, with the suffix minimum of their returns (and who attains it).
-  const okSetters = ops.filter((op) => op.status === 'ok' && resultKey(op) !== null).sort((a, b) => a.call - b.call);
+  // Ok writes and deletes by call, with the suffix minimum of their returns (and who attains
+  // it). Only unconditional setters: a cas would need its own source in the counterexample.
+  const okSetters = ops.filter((op) => op.status === 'ok' && (op.f === 'write' || op.f === 'delete')).sort((a, b) => a.call - b.call);
   const m = okSetters.length;
   const minRetFrom: Array<Operation | undefined> = new Array(m + 1).fill(undefined);
   for (let k = m - 1; k >= 0; k--) {
@@ -27,7 +28,7 @@ export function findCertainStaleRead(ops: readonly Operation[]): readonly number
     const later = minRetFrom[k + 1];
     minRetFrom[k] = later !== undefined && later.ret < here.ret ? later : here;
   }
-  /** The ok setter called after `t` that returns first. */
+  /** The ok write or delete called after `t` that returns first. */
   const firstReturnCalledAfter = (t: number): Operation | undefined => {
     let lo = 0;
     let hi = m;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { pairOperations } from './history.js';
 import { modelByName, validateForModel, type ModelName } from './models.js';
 import { pruneRegisterOps, resultKey } from './prune.js';
-import { neededKey, shrinkCounterexample } from './shrink.js';
+import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
 import { findCertainStaleRead } from './certain-violations.js';
@@ -93,9 +93,11 @@ export function checkPart(
   const all = d.kept.map((op) => byId.get(op.id) as Operation);
   let start = all;
   if (d.witness !== undefined) {
-    // The fast path's witness is non-linearizable by construction; checking costs little.
-    const w = d.witness.map((id) => byId.get(id) as Operation);
-    if (decidePart(model, w, limits).valid === false) start = w;
+    // Start from the witness, reached from the whole part by sound removals only (so the
+    // counterexample stays a proof about the history), if it is still not linearizable.
+    const keep = new Set(d.witness);
+    const w = soundRemoval(all, new Set(all.filter((op) => !keep.has(op.id)).map((op) => op.id)));
+    if (w.length > 0 && decidePart(model, w, limits).valid === false) start = w;
   }
   const shrunk = shrinkCounterexample(start, {
     decide: (cand, maxSteps) => {
