@@ -163,7 +163,17 @@ export class KvStateMachine {
     return this.meta.appliedTimestamp as Timestamp;
   }
 
-  /** Re-reads the meta after the store was replaced underneath (a snapshot restored into it). */
+  /**
+   * A snapshot restored into the store underneath this machine changes the meta there; the
+   * cached meta and expiry bound must follow, or this replica would sweep at other times than
+   * its peers. Reading the meta costs one get per apply.
+   */
+  private resyncIfReplaced(): void {
+    const stored = readMeta(this.store);
+    if (stored.appliedIndex !== this.meta.appliedIndex || stored.revision !== this.meta.revision) this.reload();
+  }
+
+  /** Re-reads the meta and the expiry bound from the store (done by apply when needed). */
   reload(): void {
     this.meta = readMeta(this.store);
     this.expiryLowerBoundMs = this.earliestExpiryMs();
@@ -174,6 +184,7 @@ export class KvStateMachine {
    * bytes): a malformed one answers invalid-argument, still consuming the entry.
    */
   apply(command: unknown, ctx: ApplyContext): KvResult {
+    this.resyncIfReplaced();
     assert(ctx.index > this.meta.appliedIndex, () => `KvStateMachine: apply of index ${ctx.index} after ${this.meta.appliedIndex}`);
     assert(ctx.timestamp >= this.meta.appliedTimestamp, () => `KvStateMachine: timestamp ${ctx.timestamp} before the last applied ${this.meta.appliedTimestamp}`);
     const tx = new ApplyTx(this.store, this.meta.revision, ctx, timestampMs(ctx.timestamp), this.withEvents);
