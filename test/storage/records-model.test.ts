@@ -491,6 +491,25 @@ const commandArbs: fc.Arbitrary<Cmd>[] = [
         const added = after.filter((x) => !before.some((y) => same(x, y)));
         const removed = before.filter((x) => !after.some((y) => same(x, y)));
         expect(r.store.diff(rec, timestamp(start), timestamp(end), key)).toEqual(added.length + removed.length > 0 ? [{ key, added, removed }] : []);
+        // The same key across all records: per value, the records that gained or lost it.
+        const holders = (at: number): Array<{ value: Value; record: RecordId }> => {
+          const out: Array<{ value: Value; record: RecordId }> = [];
+          for (const [x, keys] of stateAt(m.revs, at)) for (const value of keys.get(key) ?? []) out.push({ value, record: x });
+          return out;
+        };
+        const h0 = holders(start);
+        const h1 = holders(end);
+        const values: Value[] = [];
+        for (const h of [...h0, ...h1]) if (!values.some((v) => same(v, h.value))) values.push(h.value);
+        values.sort(order);
+        const perValue = values
+          .map((value) => {
+            const b = sortBig(h0.filter((h) => same(h.value, value)).map((h) => h.record));
+            const a = sortBig(h1.filter((h) => same(h.value, value)).map((h) => h.record));
+            return { value, added: a.filter((x) => !b.includes(x)), removed: b.filter((x) => !a.includes(x)) };
+          })
+          .filter((d) => d.added.length + d.removed.length > 0);
+        expect(r.store.diffKey(key, timestamp(start), timestamp(end))).toEqual(perValue);
       }),
   ),
   fc.tuple(fc.constantFrom('friend.name', 'friend.friend.a', 'friend.friend.friend', 'a.b', 'friend'), fc.array(recordArb, { minLength: 1, maxLength: 2 }), atArb()).map(

@@ -50,6 +50,7 @@ export {
   type Revision,
   type ValueRecords,
   type KeyDiff,
+  type ValueDiff,
   type Chronicle,
   type Navigated,
   type CalculateFunction,

@@ -73,6 +73,12 @@ export interface KeyDiff {
   readonly removed: readonly Value[];
 }
 
+export interface ValueDiff {
+  readonly value: Value;
+  readonly added: readonly RecordId[];
+  readonly removed: readonly RecordId[];
+}
+
 export interface Chronicle {
   readonly timestamp: Timestamp;
   readonly version: number;
@@ -423,6 +429,28 @@ export class RecordReader {
       const added = a.filter((x) => !b.some((y) => sameValue(x, y)));
       const removed = b.filter((x) => !a.some((y) => sameValue(x, y)));
       if (added.length > 0 || removed.length > 0) out.push({ key: k, added, removed });
+    }
+    return out;
+  }
+
+  /** For one key across records: per value (index order), the records that gained or lost it between two times (end: now). */
+  diffKey(key: string, start: Timestamp, end?: Timestamp): ValueDiff[] {
+    const before = this.browse(key, start);
+    const after = this.browse(key, end);
+    const byValue = new Map<string, { value: Value; before: readonly RecordId[]; after: readonly RecordId[] }>();
+    const id = (v: Value): string => `${v.type}:${String(v.value)}`;
+    for (const b of before) byValue.set(id(b.value), { value: b.value, before: b.records, after: [] });
+    for (const a of after) {
+      const had = byValue.get(id(a.value));
+      byValue.set(id(a.value), { value: a.value, before: had?.before ?? [], after: a.records });
+    }
+    const out: ValueDiff[] = [];
+    for (const { value, before: b, after: a } of [...byValue.values()].sort((x, y) => compareValues(x.value, y.value))) {
+      const bs = new Set(b);
+      const as = new Set(a);
+      const added = a.filter((r) => !bs.has(r));
+      const removed = b.filter((r) => !as.has(r));
+      if (added.length > 0 || removed.length > 0) out.push({ value, added, removed });
     }
     return out;
   }
