@@ -210,7 +210,8 @@ export class KvStateMachine {
    * A read outside the log (ReadIndex, lease read): the same read functions, no writes. `at` is
    * the time expiry is judged at — the applied entry's timestamp or a later leader HLC reading.
    */
-  read(command: unknown, at: Timestamp = this.appliedTimestamp): KvResult {
+  read(command: unknown, at?: Timestamp): KvResult {
+    this.resyncIfReplaced();
     let cmd: KvCommand;
     try {
       cmd = checkCommand(command);
@@ -219,7 +220,7 @@ export class KvStateMachine {
       return e.toResult();
     }
     if (!isReadCommand(cmd)) return new KvFailure('invalid-argument', `${cmd.op} writes; it must go through the log`).toResult();
-    return read(this.store, cmd, timestampMs(at));
+    return read(this.store, cmd, timestampMs(at ?? this.appliedTimestamp));
   }
 
   /** Purges up to EXPIRY_SWEEP_MAX keys that expired at or before this entry's time, earliest first. */
