@@ -72,6 +72,18 @@ describe('shortcuts agree with the plain search', () => {
     expect(invalid).toBeGreaterThan(3);
   });
 
+  it('keeps its verdicts with no memo at all (the memo bound only costs time)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const h = generateHistory({ seed: seed + 500, ops: 40, processes: 4, register: true, values: 3, mix: { read: 0.5, write: 0.3, cas: 0.1, delete: 0.1 }, infoRate: 0.2 });
+      const events = seed % 2 === 0 ? corrupt(h.events, seed) : [...h.events];
+      const ops = pairOperations(events);
+      const withMemo = searchLinearization(casRegister, ops).valid;
+      expect({ seed, wgl: searchLinearization(casRegister, ops, { memoWordsMax: 0, maxSteps: 2_000_000 }).valid }).toEqual({ seed, wgl: withMemo });
+      const noMemo = searchFrontier(casRegister, ops, { readOnly, memoWordsMax: 0, maxSteps: 2_000_000 }).valid;
+      if (noMemo !== 'unknown') expect({ seed, frontier: noMemo }).toEqual({ seed, frontier: withMemo });
+    }
+  });
+
   it('on 60 more concurrent histories with repeated values and many info writes: pipeline = WGL', () => {
     let decided = 0;
     let invalid = 0;

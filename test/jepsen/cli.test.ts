@@ -139,6 +139,16 @@ describe('conclave check', () => {
     }
   });
 
+  it("reads the history from stdin with '-'", () => {
+    const r = spawnSync(process.execPath, [bin, 'check', '-', '--model', 'register', '--json'], {
+      encoding: 'utf8',
+      input: jsonl([0, 'invoke', 'write', 1], [0, 'ok', 'write', 1], [1, 'invoke', 'read'], [1, 'ok', 'read', 1]),
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, model: 'register', ops: 2 });
+  });
+
   it('prints its usage with --help', () => {
     const r = run('--help');
     expect(r.code).toBe(0);
