@@ -299,6 +299,13 @@ function describe(x: unknown): string {
   return `a ${typeof x}`;
 }
 
+/** Whether b[at, at + 8) is the one NaN the encoders write (7FF8000000000000). */
+function isCanonicalNaN(b: Bytes, at: number): boolean {
+  if (b[at] !== 0x7f || b[at + 1] !== 0xf8) return false;
+  for (let i = 2; i < 8; i++) if (b[at + i] !== 0) return false;
+  return true;
+}
+
 /** Encodes a tuple as an order-preserving key. */
 export function encodeKey(parts: Tuple): Uint8Array {
   if (!Array.isArray(parts)) throw new TypeError('encodeKey takes an array of parts');
@@ -366,6 +373,7 @@ function readElement(r: Reader, nested: boolean, depth: number): DecodedElement 
     if (d[0]! & 0x80) d[0] = d[0]! ^ 0x80;
     else for (let i = 0; i < 8; i++) d[i] = d[i]! ^ 0xff;
     const x = new DataView(d.buffer).getFloat64(0);
+    if (Number.isNaN(x) && !isCanonicalNaN(d, 0)) throw new DecodeError('non-canonical NaN in a key');
     return Number.isSafeInteger(x) && !Object.is(x, -0) ? new Float64(x) : x;
   }
   if (code === T_FALSE) return false;
@@ -573,6 +581,7 @@ function readValue(r: Reader, depth: number): Value {
     case V_FLOAT: {
       if (r.pos + 8 > b.length) throw new DecodeError('truncated float');
       const x = new DataView(b.buffer, b.byteOffset + r.pos, 8).getFloat64(0);
+      if (Number.isNaN(x) && !isCanonicalNaN(b, r.pos)) throw new DecodeError('non-canonical NaN');
       r.pos += 8;
       return x;
     }

@@ -252,3 +252,35 @@ describe('value encoding', () => {
     expect(() => decodeValue(new Uint8Array([0x08, 0x05, 0x61]))).toThrow(/truncated string/);
   });
 });
+
+describe('decoders on arbitrary bytes', () => {
+  it('either decode to something that re-encodes to the same bytes, or throw DecodeError (never anything else)', () => {
+    const outcome = (f: () => Uint8Array, input: Uint8Array) => {
+      try {
+        expect(hex(f())).toBe(hex(input));
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (b) => {
+        outcome(() => encodeKey(decodeKey(b)), b);
+        outcome(() => encodeValue(decodeValue(b)), b);
+      }),
+      { numRuns: 5000 },
+    );
+    // Biased towards valid prefixes: mutate real encodings.
+    fc.assert(
+      fc.property(tuple, value, fc.nat(), fc.integer({ min: 0, max: 255 }), (t, v, at, byte) => {
+        const k = encodeKey(t);
+        const e = encodeValue(v);
+        if (k.length > 0) k[at % k.length] = byte;
+        if (e.length > 0) e[at % e.length] = byte;
+        outcome(() => encodeKey(decodeKey(k)), k);
+        outcome(() => encodeValue(decodeValue(e)), e);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
