@@ -19,7 +19,7 @@ function harness() {
     kv,
     apply(cmd: KvCommand | unknown): KvResult {
       index++;
-      return kv.apply(cmd, { index: logIndex(index), timestamp: timestampFromMs(nowMs, index % 1000) });
+      return kv.apply(cmd, { index: logIndex(index), timestamp: timestampFromMs(nowMs) });
     },
     advance(ms: number) {
       nowMs += ms;
@@ -356,6 +356,26 @@ describe('KV face: validation', () => {
     for (const [p, re] of refused) expect(() => compileKeyRegex(p), p).toThrow(re);
     expect(() => compileKeyRegex('a', 'g')).toThrow(/flags/);
     expect(() => compileKeyRegex('a', 'ii')).toThrow(/flags/);
+  });
+
+  it('never throws on garbage commands: every entry answers, ok or a KvError', () => {
+    const h = harness();
+    ok(h.apply({ op: 'put', key: 'a', value: 1 }));
+    const ops = ['put', 'get', 'delete', 'touch', 'increment', 'list', 'count', 'delete-where', 'bulk-put', 'bulk-get', 'bulk-delete', 'bulk-touch'];
+    const junk = fc.oneof(fc.anything(), fc.constantFrom('a', '', 'é', 1, -1, 0, 1.5, 2n ** 80n, true, null, [], {}, { type: 'all' }, { type: 'regex', pattern: '(' }, [{ key: 'a' }], [{ key: 'a', value: 1 }], ['a']));
+    const command = fc.oneof(
+      fc.anything(),
+      fc.record({ op: fc.constantFrom(...ops), key: junk, value: junk, items: junk, keys: junk, match: junk, atomic: junk, ttlMs: junk, expected: junk, delta: junk }, { requiredKeys: ['op'] }),
+    );
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 20 }), (cmds) => {
+        for (const c of cmds) {
+          const r = h.apply(c);
+          expect(['ok', 'error']).toContain(r.status);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses out-of-order entries', () => {
