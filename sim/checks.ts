@@ -80,11 +80,12 @@ function atLeastAsUpToDate(a: LogView, b: LogView): boolean {
 export class SafetyChecks {
   readonly violations: Violation[] = [];
   private readonly parts: PartitionChecks[] = [];
-  private readonly votes = new Map<string, NodeId>();
+  private readonly votes: Array<Map<NodeId, { term: number; candidate: NodeId }>> = [];
   nowMs = 0;
 
   constructor(partitions: number) {
     for (let p = 0; p < partitions; p++) {
+      this.votes.push(new Map());
       this.parts.push({ leaders: new Map(), appliedTerm: [], appliedHash: [], seen: new Map(), acked: new Set(), committedTerm: [], committedIn: [], maxApplied: 0, maxCommitted: 0 });
     }
   }
@@ -164,12 +165,17 @@ export class SafetyChecks {
     }
   }
 
-  /** A node granted its (real, not pre-) vote to `candidate` in `term`. */
+  /**
+   * A node granted its (real, not pre-) vote to `candidate` in `term`. A node's term never
+   * goes back (it is durable before any vote leaves), so its last vote is all we need.
+   */
   voteGranted(p: number, voter: NodeId, candidate: NodeId, term: number): void {
-    const key = `${p}/${voter}/${term}`;
-    const prior = this.votes.get(key);
-    if (prior === undefined) this.votes.set(key, candidate);
-    else if (prior !== candidate) this.fail('double-vote', `partition ${p}: ${voter} voted for ${prior} and then for ${candidate} in term ${term}`);
+    const votes = this.votes[p]!;
+    const prior = votes.get(voter);
+    if (prior === undefined || prior.term < term) votes.set(voter, { term, candidate });
+    else if (prior.term === term && prior.candidate !== candidate) {
+      this.fail('double-vote', `partition ${p}: ${voter} voted for ${prior.candidate} and then for ${candidate} in term ${term}`);
+    }
   }
 
   /** A leader committed (index, term): no node lacking it may be electable. */

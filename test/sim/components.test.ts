@@ -159,10 +159,12 @@ describe('SafetyChecks', () => {
     const d = new SafetyChecks(1);
     d.voteGranted(0, n1, n2, 3);
     d.voteGranted(0, n1, n2, 3);
-    d.voteGranted(0, n1, n1, 4);
+    d.voteGranted(0, n2, n1, 3);
     expect(d.ok).toBe(true);
     d.voteGranted(0, n1, nodeId('n3'), 3);
     expect(d.violations.map((v) => v.kind)).toEqual(['double-vote']);
+    d.voteGranted(0, n1, nodeId('n3'), 4);
+    expect(d.violations).toHaveLength(1);
   });
 
   it('sees log matching broken and an acknowledged write replaced', () => {
