@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { eventsToJsonl, generateHistory, type GeneratedHistory, type GeneratedOp, type GenerateOptions } from '../../jepsen/generate/history.js';
 import { plantStaleRead } from '../../jepsen/generate/stale.js';
+import { plantFutureRead } from '../../jepsen/generate/future.js';
 import { manyKeysCase, singleKeyCase } from '../../jepsen/generate/hard.js';
 import { AtomicStore, sameValue } from '../../jepsen/generate/store.js';
 import { pairOperations, parseJsonl } from '../../jepsen/history.js';
@@ -247,6 +248,41 @@ describe('plantStaleRead', () => {
   it('returns null when no read can be made stale', () => {
     const onlyReads = generateHistory({ seed: 1, ops: 50, processes: 3, mix: { read: 1, write: 0, cas: 0, delete: 0 } });
     expect(plantStaleRead(onlyReads)).toBeNull();
+  });
+});
+
+describe('plantFutureRead', () => {
+  it('meets its proof conditions: the value is written once, by an op invoked after the read completed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 }), (seed, processes, keys) => {
+        const h = generateHistory({ seed, ops: 150, processes, keys, infoRate: 0.2, values: seed % 2 === 0 ? 'unique' : 8 });
+        const f = plantFutureRead(h, { position: seed % 3 === 0 ? 'random' : 'late', seed });
+        if (f === null) return;
+        const r = f.ops[f.future.read]!;
+        const w = f.ops[f.future.write]!;
+        expect(r.f === 'read' && r.status === 'ok').toBe(true);
+        expect(r.output).toEqual(f.future.futureValue);
+        expect(f.future.futureValue).not.toBeNull();
+        expect(w.callPos).toBeGreaterThan(r.retPos);
+        const writers = f.ops.filter(
+          (o) => o.key === r.key && o.status !== 'fail' && ((o.f === 'write' && sameValue(o.input, f.future.futureValue)) || (o.f === 'cas' && sameValue((o.input as unknown[])[1], f.future.futureValue))),
+        );
+        expect(writers.map((o) => o.index)).toEqual([w.index]);
+        expect(f.events.filter((e, i) => e !== h.events[i]).length).toBe(1);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('is judged NOT linearizable by an independent brute-force search (tiny histories)', () => {
+    let planted = 0;
+    for (let seed = 0; seed < 200 && planted < 40; seed++) {
+      const f = plantFutureRead(small(seed, { ops: 16, infoRate: 0.2 }), { position: 'random', seed });
+      if (f === null) continue;
+      planted++;
+      expect(bruteForceLinearizable(f.ops)).toBe(false);
+    }
+    expect(planted).toBe(40);
   });
 });
 
