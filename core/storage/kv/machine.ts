@@ -57,6 +57,11 @@ class ApplyTx {
     return this.purgeRevision;
   }
 
+  /** Whether the command has begun to change things (after which it may not fail). */
+  get changing(): boolean {
+    return this.commandRevision !== null;
+  }
+
   revisionForCommand(): number {
     if (this.commandRevision === null) this.commandRevision = ++this.revision;
     return this.commandRevision;
@@ -195,6 +200,8 @@ export class KvStateMachine {
       result = this.execute(tx, checkCommand(command));
     } catch (e) {
       if (!(e instanceof KvFailure)) throw e;
+      // Every check comes before the first change, so a failure never leaves half a command.
+      assert(!tx.changing, () => `KvStateMachine: ${e.code} after the command began to write: ${e.message}`);
       result = e.toResult();
     }
     const meta: Meta = { revision: tx.revision, appliedIndex: ctx.index, appliedTimestamp: ctx.timestamp };
