@@ -116,6 +116,21 @@ function cases(quick: boolean): Case[] {
       out.push({ name, targetMs: 10_000, build: () => ({ ...singleKeyCase({ processes, ops: 1000, infoRate: 0.1, stale, seed, values: 500 }), name }) });
     }
   }
+  // One read late that sees a value from the future (jepsen/generate/future.ts): a violation
+  // that no stale-read pattern names, so the search has to refute it.
+  for (const processes of [8, 16, 32, 64]) {
+    for (const values of [undefined, 500] as const) {
+      const ops = values === undefined ? 5000 : 1000;
+      const info = values === undefined ? 0.3 : 0.1;
+      const seed = 4000 + processes * 10 + (values === undefined ? 0 : 1);
+      const name = `1 key, ${processes} procs, ${ops} ops, ${Math.round(info * 100)}% info${values === undefined ? '' : `, values 1..${values}`}, future read late`;
+      out.push({
+        name,
+        targetMs: 10_000,
+        build: () => ({ ...singleKeyCase({ processes, ops, infoRate: info, stale: false, future: true, seed, ...(values === undefined ? {} : { values }) }), name }),
+      });
+    }
+  }
   // Small but hard: one register, few processes, repeated values (1..5) and 25% info. Found
   // by the property tests (test/jepsen/generated.test.ts): equal values do not tell the open
   // info writes apart, so proving the stale read takes the search a long time.

@@ -6,6 +6,7 @@
 // anywhere after its invoke, so the search must keep them all in play.
 import { generateHistory, type GeneratedHistory, type GenerateOptions } from './history.js';
 import { plantStaleRead } from './stale.js';
+import { plantFutureRead } from './future.js';
 
 export type CheckModelName = 'register' | 'cas-register' | 'kv';
 
@@ -15,7 +16,7 @@ export interface HardCase {
   /** The verdict the checker must reach. */
   readonly expected: boolean;
   readonly history: GeneratedHistory;
-  /** For a planted stale read: which read, for reports. */
+  /** For a planted stale (or future) read: which read, for reports. */
   readonly staleRead?: number;
 }
 
@@ -25,6 +26,8 @@ export interface SingleKeyParams {
   /** Fraction of writes that end `info`. */
   readonly infoRate: number;
   readonly stale: boolean;
+  /** Instead of a stale read, plant one read late in the history that sees a value from the future. */
+  readonly future?: boolean;
   readonly seed: number | string;
   /** Fraction of cas operations (default 0: reads and writes only, model `register`); with cas the model is `cas-register`. */
   readonly cas?: number;
@@ -52,9 +55,15 @@ export function singleKeyOptions(p: SingleKeyParams): GenerateOptions {
 export function singleKeyCase(p: SingleKeyParams): HardCase {
   const casNote = (p.cas ?? 0) > 0 ? `, ${Math.round((p.cas ?? 0) * 100)}% cas` : '';
   const valuesNote = p.values !== undefined ? `, values 1..${p.values}` : '';
-  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info${casNote}${valuesNote}, ${p.stale ? 'stale read late' : 'linearizable'}`;
+  const what = p.future === true ? 'future read late' : p.stale ? 'stale read late' : 'linearizable';
+  const name = `1 key, ${p.processes} procs, ${p.ops} ops, ${Math.round(p.infoRate * 100)}% info${casNote}${valuesNote}, ${what}`;
   const model: CheckModelName = (p.cas ?? 0) > 0 ? 'cas-register' : 'register';
   const history = generateHistory(singleKeyOptions(p));
+  if (p.future === true) {
+    const future = plantFutureRead(history, { position: 'late' });
+    if (future === null) throw new Error(`${name}: no read could see the future (seed ${p.seed})`);
+    return { name, model, expected: false, history: future, staleRead: future.future.read };
+  }
   if (!p.stale) return { name, model, expected: true, history };
   const stale = plantStaleRead(history, { position: 'late' });
   if (stale === null) throw new Error(`${name}: no read could be made stale (seed ${p.seed})`);

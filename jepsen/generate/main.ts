@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { eventsToJsonl, generateHistory, type GenerateOptions, type OpMix } from './history.js';
 import { plantStaleRead } from './stale.js';
+import { plantFutureRead } from './future.js';
 
 const USAGE = `usage: node dist/jepsen/generate/main.js [options] > history.jsonl
 
@@ -23,6 +24,7 @@ linearizable by construction, unless --stale plants one certainly stale read.
   --read-info F       share of reads that time out (default 0)
   --values N          draw values from 1..N (repeats) instead of unique values
   --stale late|random plant one certainly stale read (the last qualifying one, or any)
+  --future late|random plant one read that sees a value written only after it completed
 `;
 
 export class UsageError extends Error {}
@@ -30,6 +32,7 @@ export class UsageError extends Error {}
 export interface GenerateCommand {
   readonly options: GenerateOptions;
   readonly stale: 'late' | 'random' | null;
+  readonly future: 'late' | 'random' | null;
 }
 
 function num(flag: string, text: string | undefined): number {
@@ -50,6 +53,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
   let readInfoRate = 0;
   let values: number | null = null;
   let stale: 'late' | 'random' | null = null;
+  let future: 'late' | 'random' | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const next = (): string | undefined => argv[++i];
@@ -97,6 +101,12 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
         stale = v;
         break;
       }
+      case '--future': {
+        const v = next();
+        if (v !== 'late' && v !== 'random') throw new UsageError(`--future is late or random, got ${JSON.stringify(v ?? '')}`);
+        future = v;
+        break;
+      }
       default:
         throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
     }
@@ -113,7 +123,8 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
     ...(mix !== null ? { mix } : {}),
     ...(values !== null ? { values } : {}),
   };
-  return { options, stale };
+  if (stale !== null && future !== null) throw new UsageError('--stale and --future plant one violation each: choose one');
+  return { options, stale, future };
 }
 
 export function runGenerate(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
@@ -143,6 +154,16 @@ export function runGenerate(argv: readonly string[], out: (s: string) => void, e
     history = planted;
     const r = planted.stale;
     note = `NOT linearizable: op ${r.read} (a read of ${r.key === null ? 'the register' : JSON.stringify(r.key)}) now returns ${JSON.stringify(r.staleValue)}, overwritten by op ${r.overwrite} before the read began`;
+  }
+  if (cmd.future !== null) {
+    const planted = plantFutureRead(history, { position: cmd.future, seed: cmd.options.seed });
+    if (planted === null) {
+      err('generate: no read can see the future in this history (no uniquely written value after any read); try more ops or another seed\n');
+      return 2;
+    }
+    history = planted;
+    const r = planted.future;
+    note = `NOT linearizable: op ${r.read} (a read of ${r.key === null ? 'the register' : JSON.stringify(r.key)}) now returns ${JSON.stringify(r.futureValue)}, first written by op ${r.write} after the read completed`;
   }
   out(eventsToJsonl(history.events));
   err(`generate: ${history.ops.length} ops, ${history.events.length} events; ${note}\n`);

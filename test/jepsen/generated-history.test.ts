@@ -331,13 +331,16 @@ describe('the generate command (jepsen/generate/main.ts)', () => {
     const stale = run(['--seed', '5', '--ops', '300', '--processes', '6', '--keys', '4', '--stale', 'late']);
     expect(stale.code).toBe(0);
     expect(stale.err).toMatch(/NOT linearizable: op \d+ \(a read of "k\d"\) now returns \d+/);
+    const future = run(['--seed', '5', '--ops', '300', '--processes', '6', '--keys', '4', '--future', 'random']);
+    expect(future.code).toBe(0);
+    expect(future.err).toMatch(/NOT linearizable: op \d+ \(a read of "k\d"\) now returns \d+, first written by op \d+ after the read completed/);
     const reg = run(['--register', '--ops', '50', '--mix', '1,1,0,0', '--values', '3']);
     expect(reg.code).toBe(0);
     expect(parseJsonl(reg.out).every((e) => e.key === null && (e.f === 'read' || e.f === 'write'))).toBe(true);
   });
 
   it('rejects bad usage with exit 2 and one line', () => {
-    for (const argv of [['--ops', 'many'], ['--bogus'], ['--stale', 'early'], ['--mix', '1,2'], ['--processes', '0'], ['--keys', '3', '--register']]) {
+    for (const argv of [['--ops', 'many'], ['--bogus'], ['--stale', 'early'], ['--mix', '1,2'], ['--processes', '0'], ['--keys', '3', '--register'], ['--stale', 'late', '--future', 'late']]) {
       const r = run(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(/^generate: .+\n$/);
