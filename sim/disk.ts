@@ -21,6 +21,8 @@ interface DiskRecord {
   readonly partition: number;
   /** For entry records: the highest index held; for snapshots: the snapshot index. */
   readonly lastIndex: number;
+  /** For snapshots: received from the leader (it discards the whole log) rather than taken locally. */
+  readonly installed?: boolean;
   /** Set by the fault injector so the simulator can tell whether damage went unnoticed. */
   damaged: boolean;
   /** The bytes whose checksum was last verified (byte arrays are replaced, never mutated). */
@@ -82,10 +84,7 @@ export class SimDisk implements StoragePort {
 
   save(req: SaveRequest): void {
     const p = req.partition;
-    if (req.snapshot !== null) {
-      const s = req.snapshot;
-      this.append({ type: T_SNAPSHOT, partition: p, lastIndex: s.meta.index, bytes: frame(T_SNAPSHOT, p, (w) => writeSnapshot(w, s)), damaged: false });
-    }
+    if (req.snapshot !== null) this.appendSnapshot(p, req.snapshot, true);
     if (req.entries.length > 0) {
       const es = req.entries;
       this.append({
@@ -108,6 +107,20 @@ export class SimDisk implements StoragePort {
     if (req.sync) this.sync();
   }
 
+  private appendSnapshot(p: number, s: Snapshot, installed: boolean): void {
+    this.append({
+      type: T_SNAPSHOT,
+      partition: p,
+      lastIndex: s.meta.index,
+      installed,
+      bytes: frame(T_SNAPSHOT, p, (w) => {
+        w.u8(installed ? 1 : 0);
+        writeSnapshot(w, s);
+      }),
+      damaged: false,
+    });
+  }
+
   private append(r: DiskRecord): void {
     this.loaded = null;
     this.pending.push(r);
@@ -124,28 +137,37 @@ export class SimDisk implements StoragePort {
   }
 
   compact(partition: PartitionId, snapshot: Snapshot): void {
-    this.sync();
-    this.loaded = null;
     const p = partition as number;
+    this.appendSnapshot(p, snapshot, false);
+    this.sync();
+    const loaded = this.load();
+    // A damaged disk is not rewritten (a real rewrite would fail reading it); the damage is
+    // found when the node next starts.
+    if (loaded.kind === 'damaged') return;
+    const g = loaded.groups.get(partition);
+    if (g === undefined) return;
+    // Rewrite this partition's records from what they mean now: the snapshot, the entries
+    // above it, the hard state — so no dropped record can take an overwrite with it.
     const idx = snapshot.meta.index;
-    let lastSnap = -1;
-    let lastHs = -1;
-    this.durable.forEach((r, i) => {
-      if (r.partition !== p) return;
-      if (r.type === T_SNAPSHOT) lastSnap = i;
-      if (r.type === T_HARD_STATE) lastHs = i;
-    });
-    const kept: DiskRecord[] = this.durable.filter((r, i) => {
-      if (r.partition !== p) return true;
-      if (r.type === T_ENTRIES) return r.lastIndex > idx;
-      if (r.type === T_SNAPSHOT) return i === lastSnap;
-      return i === lastHs;
-    });
-    // The rewrite ends with a freshly written copy of the latest hard state, so that a record
-    // damaged at rest is never the last one (where it would pass for a torn tail).
-    const hs = lastHs >= 0 ? this.durable[lastHs]! : undefined;
-    if (hs !== undefined && !hs.damaged) kept.push({ ...hs, bytes: hs.bytes.slice() });
+    const above = g.entries.filter((e) => e.index > idx);
+    const kept: DiskRecord[] = this.durable.filter((r) => r.partition !== p);
     this.durable = kept;
+    this.appendSnapshot(p, snapshot, false);
+    if (above.length > 0) {
+      this.append({
+        type: T_ENTRIES,
+        partition: p,
+        lastIndex: above[above.length - 1]!.index,
+        bytes: frame(T_ENTRIES, p, (w) => {
+          w.u32(above.length);
+          for (const e of above) writeEntry(w, e);
+        }),
+        damaged: false,
+      });
+    }
+    const hs = g.hardState;
+    this.append({ type: T_HARD_STATE, partition: p, lastIndex: 0, bytes: frame(T_HARD_STATE, p, (w) => writeHardState(w, hs)), damaged: false });
+    this.sync();
   }
 
   /** The process died: unsynced records are lost, except perhaps a prefix (the last of which may be torn). */
@@ -231,7 +253,10 @@ export class SimDisk implements StoragePort {
           groups.set(p, g);
         }
         if (type === T_HARD_STATE) g.hardState = readHardState(rd);
-        else if (type === T_SNAPSHOT) applySnapshot(g, readSnapshot(rd));
+        else if (type === T_SNAPSHOT) {
+          const installed = rd.u8() === 1;
+          applySnapshot(g, readSnapshot(rd), installed);
+        }
         else if (type === T_ENTRIES) {
           const n = rd.u32();
           const es: Entry[] = [];
@@ -274,8 +299,13 @@ function appendEntries(g: GroupReplay, es: readonly Entry[]): void {
   for (const e of es) cur.push(e);
 }
 
-function applySnapshot(g: GroupReplay, s: Snapshot): void {
+function applySnapshot(g: GroupReplay, s: Snapshot, installed: boolean): void {
   g.snapshot = s;
+  if (installed) {
+    // Raft discarded its whole log to install it; what follows is written after this record.
+    g.entries = [];
+    return;
+  }
   const idx = s.meta.index;
   const at = g.entries.find((e) => e.index === idx);
   if (at !== undefined && at.term !== s.meta.term) {

@@ -304,7 +304,6 @@ export class ClusterNode {
     const applied = g.sm.applied;
     if (applied - g.snapshotIndex < this.config.compactAfterEntries) return;
     const snap = g.raft.compact(applied as LogIndex, g.sm.snapshot());
-    this.storage.save({ partition: g.id, snapshot: snap, entries: [], hardState: null, sync: true });
     this.storage.compact(g.id, snap);
     g.snapshotIndex = applied;
   }

@@ -6,7 +6,11 @@ import type { PartitionId } from '../types.js';
 
 export interface SaveRequest {
   readonly partition: PartitionId;
-  /** Persisted first; it replaces every log entry at or below its index. */
+  /**
+   * A snapshot received from the leader (Ready.snapshot), persisted first. Raft installs it
+   * by discarding its whole log, so it replaces every stored entry, above its index too;
+   * the entries that follow it arrive in this or later saves.
+   */
   readonly snapshot: Snapshot | null;
   /** Appended next; an entry at index i replaces every stored entry at >= i. */
   readonly entries: readonly Entry[];
@@ -26,8 +30,9 @@ export interface StoragePort {
   load(): LoadResult;
   save(request: SaveRequest): void;
   /**
-   * The snapshot at `snapshot.meta.index` is durable (it was saved): log entries up to that
-   * index may be dropped from the medium.
+   * A snapshot taken locally of the applied state at `snapshot.meta.index`: persist it
+   * durably (it is synced when this returns); log entries up to that index may then be
+   * dropped from the medium, and entries above it stay.
    */
   compact(partition: PartitionId, snapshot: Snapshot): void;
 }

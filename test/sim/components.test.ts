@@ -85,7 +85,6 @@ describe('SimDisk', () => {
     const d = new SimDisk();
     for (let i = 1; i <= 10; i++) d.save({ partition: P0, snapshot: null, entries: [entry(i, 1)], hardState: hs(1, i), sync: true });
     const snap = { meta: { index: logIndex(6), term: term(1), conf: { voters: [nodeId('n1')] } }, data: new Uint8Array([1, 2, 3]) };
-    d.save({ partition: P0, snapshot: snap, entries: [], hardState: null, sync: true });
     const before = d.records();
     d.compact(P0, snap);
     expect(d.records()).toBeLessThan(before);
@@ -95,6 +94,42 @@ describe('SimDisk', () => {
     expect(g.snapshot?.meta.index).toBe(6);
     expect(g.entries.map((e) => e.index)).toEqual([7, 8, 9, 10]);
     expect(g.hardState.commit).toBe(10);
+  });
+});
+
+describe('SimDisk and snapshots from the leader', () => {
+  const snapAt = (i: number, t: number) => ({ meta: { index: logIndex(i), term: term(t), conf: { voters: [nodeId('n1')] } }, data: new Uint8Array([9]) });
+
+  it('an installed snapshot discards the whole log, above its index too', () => {
+    const d = new SimDisk();
+    for (let i = 1; i <= 8; i++) d.save({ partition: P0, snapshot: null, entries: [entry(i, 3)], hardState: hs(3, 2), sync: true });
+    d.save({ partition: P0, snapshot: snapAt(6, 5), entries: [entry(7, 5)], hardState: hs(5, 6), sync: true });
+    const l = d.load();
+    if (l.kind !== 'ok') throw new Error(l.reason);
+    expect(l.groups.get(P0)!.snapshot?.meta.index).toBe(6);
+    expect(l.groups.get(P0)!.entries.map((e) => `${e.index}/${e.term}`)).toEqual(['7/5']);
+  });
+
+  it('compaction keeps an overwrite: entries a later append replaced stay replaced (sim seed 639, 3 nodes)', () => {
+    const d = new SimDisk();
+    for (let i = 1; i <= 4; i++) d.save({ partition: P0, snapshot: null, entries: [entry(i, 3)], hardState: hs(3, 1), sync: true });
+    d.save({ partition: P0, snapshot: null, entries: [entry(3, 5)], hardState: hs(5, 3), sync: true }); // replaces 3/3 and 4/3
+    d.compact(P0, snapAt(3, 5));
+    const l = d.load();
+    if (l.kind !== 'ok') throw new Error(l.reason);
+    expect(l.groups.get(P0)!.snapshot?.meta.index).toBe(3);
+    expect(l.groups.get(P0)!.entries).toEqual([]); // not the stale 4/3
+    expect(l.groups.get(P0)!.hardState.commit).toBe(3);
+  });
+
+  it('a later compaction does not bring back entries the installed snapshot discarded', () => {
+    const d = new SimDisk();
+    for (let i = 1; i <= 4; i++) d.save({ partition: P0, snapshot: null, entries: [entry(i, 3)], hardState: hs(3, 1), sync: true });
+    d.save({ partition: P0, snapshot: snapAt(3, 5), entries: [], hardState: hs(5, 3), sync: true });
+    d.compact(P0, snapAt(3, 5));
+    const l = d.load();
+    if (l.kind !== 'ok') throw new Error(l.reason);
+    expect(l.groups.get(P0)!.entries).toEqual([]); // not the stale 4/3
   });
 });
 
