@@ -11,7 +11,7 @@ const REGRESSIONS: ReadonlyArray<{ readonly bug: PlantedBug; readonly seed: numb
   { bug: 'forget-vote-on-restart', seed: 1, kind: 'double-vote' },
   { bug: 'commit-previous-term', seed: 6, kind: 'committed-entry-unsafe' },
   { bug: 'ack-before-durable', seed: 1, kind: 'leader-completeness' },
-  { bug: 'stale-read', seed: 5, kind: 'linearizability' },
+  { bug: 'stale-read', seed: 6, kind: 'linearizability' },
   { bug: 'apply-uncommitted', seed: 1, kind: 'state-machine-safety' },
   { bug: 'truncate-committed', seed: 2, kind: 'committed-entry-unsafe' },
 ];
