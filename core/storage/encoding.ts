@@ -27,14 +27,14 @@ import type { Bytes, RangeOptions } from './port.js';
 
 /** A growable byte buffer; `finish` returns exactly the bytes written. */
 export class ByteWriter {
-  private buf: Uint8Array;
-  private len = 0;
+  protected buf: Uint8Array;
+  protected len = 0;
 
   constructor(initialCapacity = 64) {
     this.buf = new Uint8Array(initialCapacity);
   }
 
-  private reserve(n: number): void {
+  protected reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
@@ -43,41 +43,45 @@ export class ByteWriter {
     this.buf = next;
   }
 
-  byte(b: number): void {
+  byte(b: number): this {
     if (this.len === this.buf.length) this.reserve(1);
     this.buf[this.len++] = b;
+    return this;
   }
 
-  bytes(b: Bytes): void {
+  bytes(b: Bytes): this {
     this.reserve(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
+    return this;
   }
 
   /** Unsigned LEB128 of a safe non-negative integer. */
-  varint(n: number): void {
+  varint(n: number): this {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`varint: ${n} is not a safe non-negative integer`);
     while (n >= 0x80) {
       this.byte((n % 0x80) | 0x80);
       n = Math.floor(n / 0x80);
     }
     this.byte(n);
+    return this;
   }
 
   /** Big-endian IEEE 754; every NaN is written as the one quiet NaN, so bytes are deterministic. */
-  float64(x: number): void {
+  float64(x: number): this {
     this.reserve(8);
     if (Number.isNaN(x)) {
       this.buf.set([0x7f, 0xf8, 0, 0, 0, 0, 0, 0], this.len);
       this.len += 8;
-      return;
+      return this;
     }
     new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, x);
     this.len += 8;
+    return this;
   }
 
   /** UTF-8 of `s`; with `escapeZero`, every 0x00 byte is written as 0x00 0xFF (tuple strings). */
-  utf8(s: string, escapeZero: boolean): void {
+  utf8(s: string, escapeZero: boolean): this {
     this.reserve(s.length);
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
@@ -104,10 +108,16 @@ export class ByteWriter {
         this.byte(0x80 | (c & 0x3f));
       }
     }
+    return this;
   }
 
   get length(): number {
     return this.len;
+  }
+
+  reset(): this {
+    this.len = 0;
+    return this;
   }
 
   finish(): Uint8Array {
@@ -469,17 +479,23 @@ function isPlainObject(x: object): boolean {
 
 function writeValue(w: ByteWriter, v: Value, depth: number): void {
   if (depth > VALUE_DEPTH_MAX) throw new RangeError(`value nested deeper than ${VALUE_DEPTH_MAX} (or cyclic)`);
-  if (v === null) return w.byte(V_NULL);
+  if (v === null) {
+    w.byte(V_NULL);
+    return;
+  }
   switch (typeof v) {
     case 'boolean':
-      return w.byte(v ? V_TRUE : V_FALSE);
+      w.byte(v ? V_TRUE : V_FALSE);
+      return;
     case 'number':
       if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
         w.byte(v >= 0 ? V_UINT : V_NINT);
-        return w.varint(Math.abs(v));
+        w.varint(Math.abs(v));
+        return;
       }
       w.byte(V_FLOAT);
-      return w.float64(v);
+      w.float64(v);
+      return;
     case 'bigint': {
       const mag = magnitudeBytes(v);
       w.byte(v < 0n ? V_BIGINT_NEG : V_BIGINT_POS);
@@ -492,13 +508,15 @@ function writeValue(w: ByteWriter, v: Value, depth: number): void {
       const inner = new ByteWriter(v.length + 4);
       inner.utf8(v, false);
       w.varint(inner.length);
-      return w.bytes(inner.finish());
+      w.bytes(inner.finish());
+      return;
     }
     case 'object':
       if (v instanceof Uint8Array) {
         w.byte(V_BYTES);
         w.varint(v.length);
-        return w.bytes(v);
+        w.bytes(v);
+        return;
       }
       if (Array.isArray(v)) {
         w.byte(V_ARRAY);

@@ -3,34 +3,14 @@
 // into keys whose byte order is tuple order. The generic tuple encoding in ../encoding.ts
 // cannot give this: the index needs integers, longs and doubles to interleave by numeric value.
 import type { Bytes } from '../port.js';
+import { ByteWriter as BaseByteWriter } from '../encoding.js';
 import { AssertionError } from '../../types.js';
 import type { Value } from './values.js';
 
-/** A growable byte buffer; one per key being built. */
-export class ByteWriter {
-  private buf: Uint8Array;
-  private len = 0;
+/** The shared growable buffer (../encoding.ts) with the record tables' own encodings; one per key being built. */
+export class ByteWriter extends BaseByteWriter {
   constructor(capacity = 32) {
-    this.buf = new Uint8Array(capacity);
-  }
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  byte(b: number): this {
-    this.room(1);
-    this.buf[this.len++] = b;
-    return this;
-  }
-  bytes(b: Bytes): this {
-    this.room(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-    return this;
+    super(capacity);
   }
   /** Unsigned 64-bit big-endian. */
   u64(n: bigint): this {
@@ -41,7 +21,7 @@ export class ByteWriter {
   }
   /** A non-negative safe integer as 8 big-endian bytes (versions, timestamps). */
   uint(n: number): this {
-    this.room(8);
+    this.reserve(8);
     const hi = Math.floor(n / 0x100000000);
     const lo = n >>> 0;
     const b = this.buf;
@@ -58,7 +38,7 @@ export class ByteWriter {
     return this;
   }
   u32(n: number): this {
-    this.room(4);
+    this.reserve(4);
     const b = this.buf;
     const o = this.len;
     b[o] = n >>> 24;
@@ -70,7 +50,7 @@ export class ByteWriter {
   }
   /** ASCII text with a 0x00 terminator (key names: validated, never contain 0x00). */
   ascii0(s: string): this {
-    this.room(s.length + 1);
+    this.reserve(s.length + 1);
     for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
     this.buf[this.len++] = 0;
     return this;
@@ -84,7 +64,7 @@ export class ByteWriter {
    * starts with these bytes (escaping is per character).
    */
   textBody(s: string): this {
-    this.room(s.length * 3 + 2);
+    this.reserve(s.length * 3 + 2);
     const b = this.buf;
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
@@ -96,7 +76,7 @@ export class ByteWriter {
         }
       }
       if (c === 0) {
-        this.room(2);
+        this.reserve(2);
         this.buf[this.len++] = 0;
         this.buf[this.len++] = 0xff;
         continue;
@@ -116,22 +96,12 @@ export class ByteWriter {
         b[this.len++] = 0x80 | (c & 63);
       }
     }
-    this.room(2);
+    this.reserve(2);
     return this;
   }
   value(v: Value): this {
     encodeValueInto(this, v);
     return this;
-  }
-  get length(): number {
-    return this.len;
-  }
-  reset(): this {
-    this.len = 0;
-    return this;
-  }
-  finish(): Bytes {
-    return this.buf.slice(0, this.len);
   }
 }
 
