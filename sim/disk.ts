@@ -4,7 +4,7 @@
 // durable record that is never the last one, so on load a bad *last* record is always a torn
 // unsynced write (safe to truncate) and a bad record anywhere else is real damage (refuse).
 import type { Entry, HardState, PersistedState, Snapshot } from '../core/raft/types.js';
-import { crc32 } from '../core/node/crc32.js';
+import { crc32c as crc32 } from '../core/storage/checksum.js';
 import type { LoadResult, SaveRequest, StoragePort } from '../core/node/storage-port.js';
 import { partitionId, type PartitionId } from '../core/types.js';
 import { ByteReader, ByteWriter, readEntry, readHardState, readSnapshot, writeEntry, writeHardState, writeSnapshot } from './codec.js';

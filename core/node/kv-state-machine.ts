@@ -3,7 +3,7 @@
 // command that reaches the log twice (a duplicated or re-forwarded proposal) applies once.
 import { AssertionError, type LogIndex } from '../types.js';
 import { decodeCommand, type KvCommand, type KvValue } from './command.js';
-import { crc32 } from './crc32.js';
+import { crc32c as crc32 } from '../storage/checksum.js';
 
 export interface KvRecord {
   readonly value: KvValue;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand, type KvCommand } from '../../core/node/command.js';
-import { crc32 } from '../../core/node/crc32.js';
 import { KvStateMachine, SnapshotCorruptError } from '../../core/node/kv-state-machine.js';
 import { AssertionError, logIndex } from '../../core/types.js';
 
@@ -24,16 +23,6 @@ describe('command codec', () => {
     expect(() => decodeCommand(new TextEncoder().encode('{"x":1}'))).toThrow(AssertionError);
     expect(() => decodeCommand(new Uint8Array([0xff, 0xfe]))).toThrow(AssertionError);
     expect(() => decodeCommand(new TextEncoder().encode('[1,1,"q","k"]'))).toThrow(AssertionError);
-  });
-});
-
-describe('crc32', () => {
-  it('matches the IEEE check value and catches a single flipped bit', () => {
-    const data = new TextEncoder().encode('123456789');
-    expect(crc32(data)).toBe(0xcbf43926);
-    const flipped = data.slice();
-    flipped[4] = flipped[4]! ^ 0x10;
-    expect(crc32(flipped)).not.toBe(crc32(data));
   });
 });
 
