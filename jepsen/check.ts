@@ -4,7 +4,8 @@
 //
 // Per part: drop info operations that cannot matter (prune.ts); if every write and cas sets
 // a distinct value and there is no delete, decide in O(n log n) (unique-values.ts);
-// otherwise look for a certain stale read (certain-violations.ts), and failing that run the
+// otherwise look for a certain stale read or a read no possible source can explain
+// (certain-violations.ts), and failing that run the
 // Wing & Gong / Lowe search, frontier first (frontier-search.ts). A verdict is never guessed: out of
 // time or steps, the part is 'unknown'.
 
@@ -17,7 +18,7 @@ import { pruneRegisterOps, resultKey } from './prune.js';
 import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { findCertainStaleRead } from './certain-violations.js';
+import { findCertainStaleRead, findReadWithoutSource } from './certain-violations.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
@@ -64,6 +65,8 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   }
   const stale = findCertainStaleRead(kept);
   if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
+  const sourceless = findReadWithoutSource(kept);
+  if (sourceless !== null) return { valid: false, linearized: [], method: `no-source${prunedNote}`, steps: kept.length, kept, witness: sourceless };
   const r = searchFrontier(model, kept, {
     ...limits,
     readOnly: (op) => op.f === 'read' && op.status === 'ok',
