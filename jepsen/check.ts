@@ -34,7 +34,16 @@ export interface CheckOptions {
 export interface ParallelCheckOptions extends CheckOptions {
   /** Worker threads; default: the number of CPUs, at most the number of keys. */
   readonly jobs?: number;
+  /**
+   * Search steps each part may take in this thread before it is handed to a worker (default
+   * 200,000); 0 sends every part to the workers. Most keys are decided by the fast paths or a
+   * short search, far quicker than a worker (cold, with its own JIT) can start and be fed;
+   * workers pay off only for parts whose search runs long.
+   */
+  readonly probeSteps?: number;
 }
+
+const PROBE_STEPS_DEFAULT = 200_000;
 
 const SHRINK_STEPS_DEFAULT = 2_000_000;
 
@@ -82,12 +91,15 @@ export function checkPart(
   key: string | null,
   ops: readonly Operation[],
   options: CheckOptions & { readonly deadlineMs?: number },
+  decided?: Decision,
 ): PartitionResult {
   const limits = {
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
   };
-  const d = decidePart(model, ops, limits);
+  // A decision reached under a smaller step budget is the decision: the search is
+  // deterministic, and a budget only cuts it short.
+  const d = decided ?? decidePart(model, ops, limits);
   const base = { key, valid: d.valid, ops: ops.length, linearized: d.linearized, method: d.method };
   if (d.valid !== false) return base;
   // Shrink the operations as recorded: pruning may have marked some info ops as certainly
@@ -187,13 +199,44 @@ export async function checkHistoryParallel(events: readonly HistoryEvent[], mode
   const p = prepare(events, model);
   const deadlineMs = options.timeoutMs !== undefined ? startMs + options.timeoutMs : undefined;
   const partOptions = { ...options, ...(deadlineMs !== undefined ? { deadlineMs } : {}) };
-  const jobs = Math.max(1, Math.min(options.jobs ?? cpus().length, p.parts.length));
   const url = workerUrl();
-  if (jobs <= 1 || url === null) {
+  if (Math.min(options.jobs ?? cpus().length, p.parts.length) <= 1 || url === null) {
     const parts = p.parts.map((part) => checkPart(p.model, part.key, part.ops, partOptions));
     return finish(p, model, parts, startMs);
   }
-  const { runPartsInWorkers } = await import('./worker-pool.js');
-  const parts = await runPartsInWorkers(url, model, p.parts, partOptions, jobs);
+  // Probe every part here with a step budget; only the parts it cannot decide go to workers.
+  // A decided part's result is the one checkHistory gives, so the results never depend on
+  // which parts went where.
+  const results: Array<PartitionResult | undefined> = new Array(p.parts.length).fill(undefined);
+  const hard: number[] = [];
+  const probeSteps = Math.min(options.probeSteps ?? PROBE_STEPS_DEFAULT, options.maxSteps ?? Number.POSITIVE_INFINITY);
+  p.parts.forEach((part, i) => {
+    if (probeSteps <= 0) {
+      hard.push(i);
+      return;
+    }
+    const d = decidePart(p.model, part.ops, { maxSteps: probeSteps, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
+    const final = d.valid !== 'unknown' || probeSteps === options.maxSteps || (deadlineMs !== undefined && Date.now() >= deadlineMs);
+    if (final) results[i] = checkPart(p.model, part.key, part.ops, partOptions, d);
+    else hard.push(i);
+  });
+  const jobs = Math.max(1, Math.min(options.jobs ?? cpus().length, hard.length));
+  if (hard.length > 0) {
+    const hardParts = hard.map((i) => p.parts[i]!);
+    let solved: readonly PartitionResult[];
+    if (jobs <= 1) {
+      solved = hardParts.map((part) => checkPart(p.model, part.key, part.ops, partOptions));
+    } else {
+      const { runPartsInWorkers } = await import('./worker-pool.js');
+      solved = await runPartsInWorkers(url, model, hardParts, partOptions, jobs);
+    }
+    hard.forEach((i, k) => {
+      results[i] = solved[k];
+    });
+  }
+  const parts = results.map((r, i) => {
+    if (r === undefined) throw new Error(`checker: no result for part ${i}`);
+    return r;
+  });
   return finish(p, model, parts, startMs);
 }
