@@ -6,8 +6,13 @@ import type { Rng } from './rng.js';
 export const FAULT_KINDS = ['partition', 'crash', 'loss', 'duplicate', 'reorder', 'pause', 'skew', 'disk'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export const PARTITION_SHAPES = ['halves', 'majority-minority', 'bridge', 'one-way', 'isolate-leader', 'isolate-node'] as const;
+/** The share of swarm seeds given to each leader-hunting story; the rest stay broad. */
+export const HUNT_SHARE = { deposed: 0.3, shortReigns: 0.25 } as const;
+
+export const PARTITION_SHAPES = ['halves', 'majority-minority', 'bridge', 'one-way', 'isolate-leader', 'isolate-node', 'isolate-next-leader', 'leader-minority'] as const;
 export type PartitionShape = (typeof PARTITION_SHAPES)[number];
+/** The shapes broad seeds draw from; the last two serve the short-reigns story (see below). */
+const BROAD_SHAPES: readonly PartitionShape[] = PARTITION_SHAPES.slice(0, 6);
 
 /** Which node a fault hits: a fixed node index, or whoever leads partition 0 when it fires. */
 export type Target = { readonly node: number } | { readonly leader: true };
@@ -42,11 +47,22 @@ export function parseFaults(text: string): ReadonlySet<FaultKind> {
   return out;
 }
 
+/**
+ * The leader-hunting stories. `deposed`: long isolations of the leader and few crashes of it, so
+ * a deposed leader lives on in a minority while the majority elects another and commits (stale
+ * reads). `short-reigns`: frequent short isolations and crashes of the leader, and pairs of cuts
+ * (`leader-minority`, then `isolate-next-leader`) that leave two reigns' last entries on two
+ * different minorities (Figure 8).
+ */
+export type LeaderHunt = 'none' | 'deposed' | 'short-reigns';
+
 /** How one seed's faults look (swarm testing). Recorded in the result so a run explains itself. */
 export interface FaultProfile {
   readonly enabled: readonly FaultKind[];
   /** Partitions mostly isolate the leader, crashes mostly hit it, and clients press hard. */
   readonly leaderFocus: boolean;
+  /** Which leader-hunting story (when `leaderFocus`): see `LeaderHunt`. */
+  readonly hunt: LeaderHunt;
   readonly crashStorm: boolean;
   readonly partitionPerSec: number;
   readonly crashPerSec: number;
@@ -71,7 +87,10 @@ export function generateSchedule(
   // Some seeds hunt the leader: partitions and crashes both on, most partitions isolate the
   // leader and most crashes hit it. Deposed leaders that still serve, and minority-only tails
   // of short reigns (Figure 8), come from here.
-  const leaderFocus = rng.chance(0.4);
+  const huntDraw = rng.next();
+  const hunt: LeaderHunt = huntDraw < HUNT_SHARE.deposed ? 'deposed' : huntDraw < HUNT_SHARE.deposed + HUNT_SHARE.shortReigns ? 'short-reigns' : 'none';
+  const leaderFocus = hunt !== 'none';
+  const deposed = hunt === 'deposed';
   const enabled = FAULT_KINDS.filter(
     (k) => allowed.has(k) && (!swarm || rng.chance(0.6) || (leaderFocus && (k === 'partition' || k === 'crash'))),
   );
@@ -89,25 +108,33 @@ export function generateSchedule(
 
   // Log-uniform intensities: as many seeds with rare, long faults as with storms of short ones.
   const logUniform = (lo: number, hi: number): number => Math.exp(rng.range(Math.log(lo), Math.log(hi)));
-  const partitionPerSec = on('partition') ? (leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 2)) : 0;
-  const partitionMeanMs = leaderFocus ? logUniform(100, 1500) : logUniform(50, 6000);
-  poisson(partitionPerSec, (atMs) =>
-    events.push({
-      kind: 'partition',
-      atMs,
-      durationMs: 50 + rng.exp(partitionMeanMs),
-      shape: leaderFocus && rng.chance(0.7) ? 'isolate-leader' : rng.pick(PARTITION_SHAPES),
-      pick: rng.int(0, 1e9),
-    }),
-  );
+  const partitionPerSec = on('partition') ? (deposed ? logUniform(0.3, 1.5) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 2)) : 0;
+  const partitionMeanMs = deposed ? logUniform(500, 4000) : leaderFocus ? logUniform(100, 1500) : logUniform(50, 6000);
+  poisson(partitionPerSec, (atMs) => {
+    const r = leaderFocus ? rng.next() : 1;
+    if (hunt === 'short-reigns' && r < 0.6) {
+      // Figure 8 in two cuts: the leader goes into a minority (alone or with a follower) and
+      // keeps appending client writes there; the leader the majority elects instead is cut off
+      // the moment it wins, holding only its own first writes, and stays cut until after the
+      // first minority is back. Whoever wins next holds the first tail but not the second.
+      const firstMs = 150 + rng.exp(partitionMeanMs);
+      events.push({ kind: 'partition', atMs, durationMs: firstMs, shape: 'leader-minority', pick: rng.int(0, 1e9) });
+      events.push({ kind: 'partition', atMs, durationMs: firstMs + 100 + rng.exp(partitionMeanMs), shape: 'isolate-next-leader', pick: rng.int(0, 1e9) });
+      return;
+    }
+    const shape: PartitionShape = leaderFocus && r < 0.75 ? 'isolate-leader' : rng.pick(BROAD_SHAPES);
+    events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape, pick: rng.int(0, 1e9) });
+  });
 
   // Some seeds get a crash storm: processes dying every few tens of milliseconds and
   // restarting at once (a crash-looping supervisor), which is where a forgotten vote shows.
-  const storm = on('crash') && rng.chance(0.25);
-  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 3)) : 0;
+  // (Not in the deposed-leader story: a storm would soon crash the deposed leader too.)
+  const storm = on('crash') && rng.chance(0.25) && !deposed;
+  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : deposed ? logUniform(0.1, 1) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 3)) : 0;
   const downMeanMs = storm ? logUniform(1, 20) : leaderFocus ? logUniform(50, 800) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
-  const leaderBias = leaderFocus ? rng.range(0.5, 0.9) : rng.range(0, 0.5);
+  // A deposed leader must live on to serve stale reads; crashing it ends the story.
+  const leaderBias = deposed ? rng.range(0, 0.2) : leaderFocus ? rng.range(0.5, 0.9) : rng.range(0, 0.5);
   poisson(crashPerSec, (atMs) =>
     events.push({
       kind: 'crash',
@@ -164,7 +191,7 @@ export function generateSchedule(
   events.sort((a, b) => a.atMs - b.atMs);
   return {
     schedule: events,
-    profile: { enabled, leaderFocus, crashStorm: storm, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
+    profile: { enabled, leaderFocus, hunt, crashStorm: storm, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
   };
 }
 

@@ -29,6 +29,8 @@ type SimEvent =
   | { readonly t: 'client-timeout'; readonly slot: number; readonly process: number; readonly seq: number }
   | { readonly t: 'fault'; readonly index: number }
   | { readonly t: 'fault-end'; readonly index: number }
+  /** An armed `isolate-next-leader` partition goes off: `node` was just elected. */
+  | { readonly t: 'isolate-elected'; readonly index: number; readonly node: number }
   | { readonly t: 'restart'; readonly node: number }
   | { readonly t: 'resume'; readonly node: number }
   | { readonly t: 'heal-all' };
@@ -177,6 +179,8 @@ class World {
   private readonly healAtMs: number;
   private readonly narrative: NarrativeLine[] = [];
   private readonly activeCuts = new Map<number, Array<readonly [number, number]>>();
+  /** `isolate-next-leader` partitions waiting for the next election in partition 0. */
+  private readonly armedIsolations: number[] = [];
   private readonly corruptible = new Set<number>();
   private readonly processSlot = new Map<number, number>();
   private readonly bugs: ReadonlySet<PlantedBug>;
@@ -214,10 +218,14 @@ class World {
     const wl = {
       ...drawn.workload,
       ...(heavy ? { clients: Math.max(drawn.workload.clients, 12), opsPerSec: Math.max(drawn.workload.opsPerSec, 200) } : {}),
+      // A stale read needs a read to land on the deposed leader.
+      ...(heavy && profile?.hunt === 'deposed' ? { readRatio: Math.max(drawn.workload.readRatio, 0.5) } : {}),
       ...(o.workloadConfig ?? {}),
     };
     // ...and mostly run without check-quorum (etcd's default), so a deposed leader lingers.
-    const raft = heavy && this.rng.fork('focus').chance(0.7) ? { ...drawn.raft, checkQuorum: false } : drawn.raft;
+    const focusRng = this.rng.fork('focus');
+    const deposed = heavy && profile?.hunt === 'deposed';
+    const raft = heavy && focusRng.chance(deposed ? 0.9 : 0.7) ? { ...drawn.raft, checkQuorum: false } : drawn.raft;
     this.tuning = { ...drawn, raft, workload: wl };
     this.healAtMs = o.durationMs - settleMs(o.durationMs, this.tuning);
     this.schedule = schedule;
@@ -263,6 +271,8 @@ class World {
       applied: (node: NodeId, p: number, e: Entry) => this.checks.applied(node, p, e),
       roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: RaftGroup) => {
         this.trace.record(this.now, 3, s.index, ROLE_CODES[role], term, () => `${node} p${p} becomes ${role} in term ${term}${leader !== null ? ` (leader ${leader})` : ''}`);
+        const armed = role === 'leader' && p === 0 ? this.armedIsolations.shift() : undefined;
+        if (armed !== undefined) this.queue.push(this.now, { t: 'isolate-elected', index: armed, node: s.index });
         if (role === 'leader' && p === 0 && leader !== this.lastLeader) {
           this.lastLeader = leader;
           this.say(`${node} was elected leader in term ${term}`);
@@ -427,13 +437,12 @@ class World {
     this.trace.record(this.now, 4, index, 0, 0, () => `fault: ${describeFault(f)}`);
     switch (f.kind) {
       case 'partition': {
-        const cuts = this.partitionCuts(f);
-        if (cuts.length === 0) return;
-        for (const [a, b] of cuts) this.net.cutLink(a, b);
-        this.activeCuts.set(index, cuts);
-        this.partitionsCut++;
-        this.say(`network partition (${f.shape}): ${describeCuts(cuts, this.slots.length)}`);
-        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+        if (f.shape === 'isolate-next-leader') {
+          // Armed now, cut when the next leader of partition 0 is elected (see roleChanged).
+          this.armedIsolations.push(index);
+          return;
+        }
+        this.cutPartition(index, this.partitionCuts(f));
         return;
       }
       case 'crash': {
@@ -493,6 +502,26 @@ class World {
     }
   }
 
+  private cutPartition(index: number, cuts: Array<readonly [number, number]>): void {
+    const f = this.schedule[index]!;
+    if (cuts.length === 0 || f.kind !== 'partition') return;
+    for (const [a, b] of cuts) this.net.cutLink(a, b);
+    this.activeCuts.set(index, cuts);
+    this.partitionsCut++;
+    this.say(`network partition (${f.shape}): ${describeCuts(cuts, this.slots.length)}`);
+    this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+  }
+
+  /** A new leader is cut off at once: whatever clients send it stays on it alone (short reigns). */
+  private isolateElected(index: number, node: number): void {
+    if (this.stopped || this.now >= this.healAtMs || this.activeCuts.has(index)) return;
+    const others = this.slots.map((s) => s.index).filter((x) => x !== node);
+    const cuts: Array<readonly [number, number]> = [];
+    for (const y of others) cuts.push([node, y], [y, node]);
+    this.trace.record(this.now, 4, index, node, 1, () => `fault: isolate the new leader n${node + 1}`);
+    this.cutPartition(index, cuts);
+  }
+
   private partitionCuts(f: Extract<FaultEvent, { kind: 'partition' }>): Array<readonly [number, number]> {
     const n = this.slots.length;
     if (n < 2) return [];
@@ -526,9 +555,16 @@ class World {
         for (const x of a) for (const y of rest(a)) out.push([x, y]);
         return out;
       }
+      case 'isolate-next-leader':
       case 'isolate-leader': {
         const leader = this.currentLeader(0)?.index ?? r.int(0, n - 1);
         return both([leader], rest([leader]));
+      }
+      case 'leader-minority': {
+        const leader = this.currentLeader(0)?.index ?? r.int(0, n - 1);
+        const minority = Math.max(1, Math.floor((n - 1) / 2));
+        const a = [leader, ...r.subset(rest([leader]), r.int(0, minority - 1))];
+        return both(a, rest(a));
       }
       case 'isolate-node': {
         const x = r.int(0, n - 1);
@@ -633,6 +669,9 @@ class World {
         return;
       case 'fault-end':
         this.faultEnd(ev.index);
+        return;
+      case 'isolate-elected':
+        this.isolateElected(ev.index, ev.node);
         return;
       case 'restart':
         this.restart(this.slots[ev.node]!);

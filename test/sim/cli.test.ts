@@ -58,11 +58,11 @@ describe('conclave sim (CLI)', () => {
   });
 
   it('a failing seed exits 1, prints its reproduce command, and that command fails the same way', () => {
-    const r = conclave('sim', '--seed', '1', '--bug', 'vote-without-log-check', '--json');
+    const r = conclave('sim', '--seed', '2', '--bug', 'vote-without-log-check', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out);
     expect(j.ok).toBe(false);
-    expect(j.reproduce).toBe('./bin/conclave sim --seed 1 --nodes 5 --duration-ms 60000 --faults all --bug vote-without-log-check');
+    expect(j.reproduce).toBe('./bin/conclave sim --seed 2 --nodes 5 --duration-ms 60000 --faults all --bug vote-without-log-check');
     const again = conclave(...(j.reproduce as string).split(' ').slice(1), '--json');
     expect(again.code).toBe(1);
     expect(JSON.parse(again.out).traceHash).toBe(j.traceHash);
