@@ -128,8 +128,9 @@ export function generateSchedule(
 
   // Some seeds get a crash storm: processes dying every few tens of milliseconds and
   // restarting at once (a crash-looping supervisor), which is where a forgotten vote shows.
-  // (Not in the deposed-leader story: a storm would soon crash the deposed leader too.)
-  const storm = on('crash') && rng.chance(0.25) && !deposed;
+  // Not in the deposed-leader story (a storm would soon crash the deposed leader too); broad
+  // seeds get them more often to make up for it.
+  const storm = on('crash') && rng.chance(leaderFocus ? 0.25 : 0.5) && !deposed;
   const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : deposed ? logUniform(0.1, 1) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 3)) : 0;
   const downMeanMs = storm ? logUniform(1, 20) : leaderFocus ? logUniform(50, 800) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
