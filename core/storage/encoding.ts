@@ -600,6 +600,8 @@ function readValue(r: Reader, depth: number): Value {
       if (r.pos + 8 > b.length) throw new DecodeError('truncated float');
       const x = new DataView(b.buffer, b.byteOffset + r.pos, 8).getFloat64(0);
       if (Number.isNaN(x) && !isCanonicalNaN(b, r.pos)) throw new DecodeError('non-canonical NaN');
+      // The writer encodes a safe integer (other than -0) as an integer, never as a double.
+      if (Number.isSafeInteger(x) && !Object.is(x, -0)) throw new DecodeError('non-canonical float: an integral value is written as an integer');
       r.pos += 8;
       return x;
     }

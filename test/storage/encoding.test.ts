@@ -254,6 +254,21 @@ describe('value encoding', () => {
 });
 
 describe('decoders on arbitrary bytes', () => {
+  it('refuse a double that holds an integral value (found by this fuzz: 05 00..00 decoded to 0, which re-encodes as 03 00)', () => {
+    const float = (x: number): Uint8Array => {
+      const b = new Uint8Array(9);
+      b[0] = 0x05;
+      new DataView(b.buffer).setFloat64(1, x);
+      return b;
+    };
+    for (const x of [0, 1, -7, 2 ** 52]) expect(() => decodeValue(float(x))).toThrow(DecodeError);
+    // Doubles the writer does emit still round-trip: fractions, -0, and integers beyond 2^53.
+    for (const x of [5e-324, 0.5, -0, 2 ** 60, Number.POSITIVE_INFINITY]) {
+      expect(hex(encodeValue(x))).toBe(hex(float(x)));
+      expect(Object.is(decodeValue(float(x)), x)).toBe(true);
+    }
+  });
+
   it('either decode to something that re-encodes to the same bytes, or throw DecodeError (never anything else)', () => {
     const outcome = (f: () => Uint8Array, input: Uint8Array) => {
       try {
