@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // fast-check properties share one seed (FC_SEED to change it, FC_SEED=random to explore).
+    setupFiles: ['test/setup-fast-check.ts'],
     // Two cores on CI: keep the pool small so timing-sensitive real-process tests are not starved.
     pool: 'forks',
     maxWorkers: 2,
