@@ -18,27 +18,9 @@ export function findCertainStaleRead(ops: readonly Operation[]): readonly number
     if (list === undefined) producers.set(r, (list = []));
     list.push(op);
   }
-  // Ok writes and deletes by call, with the suffix minimum of their returns (and who attains
-  // it). Only unconditional setters: a cas would need its own source in the counterexample.
-  const okSetters = ops.filter((op) => op.status === 'ok' && (op.f === 'write' || op.f === 'delete')).sort((a, b) => a.call - b.call);
-  const m = okSetters.length;
-  const minRetFrom: Array<Operation | undefined> = new Array(m + 1).fill(undefined);
-  for (let k = m - 1; k >= 0; k--) {
-    const here = okSetters[k] as Operation;
-    const later = minRetFrom[k + 1];
-    minRetFrom[k] = later !== undefined && later.ret < here.ret ? later : here;
-  }
-  /** The ok write or delete called after `t` that returns first. */
-  const firstReturnCalledAfter = (t: number): Operation | undefined => {
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((okSetters[mid] as Operation).call > t) hi = mid;
-      else lo = mid + 1;
-    }
-    return minRetFrom[lo];
-  };
+  // Only unconditional setters can be the overwriting W: a cas would need its own source in
+  // the counterexample.
+  const { firstReturnCalledAfter } = okUnconditionalSetterIndex(ops);
   let best: readonly number[] | null = null;
   let bestCall = Number.POSITIVE_INFINITY;
   for (const op of ops) {
@@ -85,6 +67,7 @@ interface SetterIndex {
   readonly firstReturnCalledAfter: (t: number) => Operation | undefined;
 }
 
+/** Ok writes and deletes by call, with the suffix minimum of their returns (and who attains it). */
 function okUnconditionalSetterIndex(ops: readonly Operation[]): SetterIndex {
   const okSetters = ops.filter((op) => op.status === 'ok' && (op.f === 'write' || op.f === 'delete')).sort((a, b) => a.call - b.call);
   const m = okSetters.length;

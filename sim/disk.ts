@@ -82,22 +82,25 @@ export class SimDisk implements StoragePort {
   /** Called with every hard state written, before it is durable (the simulator's checks listen). */
   onHardStateWritten: ((partition: PartitionId, hs: HardState) => void) | null = null;
 
+  /** One record holding `es` (nothing when empty). */
+  private appendEntries(p: number, es: readonly Entry[]): void {
+    if (es.length === 0) return;
+    this.append({
+      type: T_ENTRIES,
+      partition: p,
+      lastIndex: es[es.length - 1]!.index,
+      bytes: frame(T_ENTRIES, p, (w) => {
+        w.u32(es.length);
+        for (const e of es) writeEntry(w, e);
+      }),
+      damaged: false,
+    });
+  }
+
   save(req: SaveRequest): void {
     const p = req.partition;
     if (req.snapshot !== null) this.appendSnapshot(p, req.snapshot, true);
-    if (req.entries.length > 0) {
-      const es = req.entries;
-      this.append({
-        type: T_ENTRIES,
-        partition: p,
-        lastIndex: es[es.length - 1]!.index,
-        bytes: frame(T_ENTRIES, p, (w) => {
-          w.u32(es.length);
-          for (const e of es) writeEntry(w, e);
-        }),
-        damaged: false,
-      });
-    }
+    this.appendEntries(p, req.entries);
     if (req.hardState !== null) {
       const hs = req.hardState;
       this.onHardStateWritten?.(p, hs);
@@ -153,18 +156,7 @@ export class SimDisk implements StoragePort {
     const kept: DiskRecord[] = this.durable.filter((r) => r.partition !== p);
     this.durable = kept;
     this.appendSnapshot(p, snapshot, false);
-    if (above.length > 0) {
-      this.append({
-        type: T_ENTRIES,
-        partition: p,
-        lastIndex: above[above.length - 1]!.index,
-        bytes: frame(T_ENTRIES, p, (w) => {
-          w.u32(above.length);
-          for (const e of above) writeEntry(w, e);
-        }),
-        damaged: false,
-      });
-    }
+    this.appendEntries(p, above);
     const hs = g.hardState;
     this.append({ type: T_HARD_STATE, partition: p, lastIndex: 0, bytes: frame(T_HARD_STATE, p, (w) => writeHardState(w, hs)), damaged: false });
     this.sync();
