@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // fast-check properties share one seed (FC_SEED to change it, FC_SEED=random to explore).
     setupFiles: ['test/setup-fast-check.ts'],
+    // One build of dist/ before any file runs (CLI and worker-thread tests use it).
+    globalSetup: ['test/global-setup.ts'],
     // Two cores on CI: keep the pool small so timing-sensitive real-process tests are not starved.
     pool: 'forks',
     maxWorkers: 2,

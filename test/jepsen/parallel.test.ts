@@ -1,7 +1,6 @@
 // checkHistoryParallel must give exactly checkHistory's result, whichever parts it decides in
 // its own thread and whichever it hands to worker threads. Workers load compiled code, so this
-// test runs against dist/ (built here if missing).
-import { execFileSync } from 'node:child_process';
+// test runs against dist/.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,14 +13,9 @@ const root = resolve(__dirname, '..', '..');
 let check: typeof CheckModule;
 
 beforeAll(async () => {
+  // dist/ is built once for the whole run by test/global-setup.ts.
   const compiled = join(root, 'dist', 'jepsen', 'check.js');
-  if (!existsSync(compiled) || !existsSync(join(root, 'dist', 'jepsen', 'check-worker.js'))) {
-    try {
-      execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'ignore' });
-    } catch {
-      // tsc exits non-zero on type errors elsewhere but still emits
-    }
-  }
+  if (!existsSync(join(root, 'dist', 'jepsen', 'check-worker.js'))) throw new Error('dist/jepsen/check-worker.js was not built');
   check = (await import(pathToFileURL(compiled).href)) as typeof CheckModule;
 }, 120_000);
 

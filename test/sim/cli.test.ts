@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PLANTED_BUGS } from '../../core/bugs.js';
 
 const root = resolve(__dirname, '../..');
@@ -14,10 +14,7 @@ function conclave(...args: string[]): { code: number; out: string; err: string }
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-beforeAll(() => {
-  // tsc emits even when another folder has type errors; only our output matters here.
-  spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root], { cwd: root, encoding: 'utf8' });
-}, 120_000);
+// dist/ is built once for the whole run by test/global-setup.ts.
 
 describe('conclave sim (CLI)', () => {
   it('--help, sweep --help and --list-bugs exit 0', () => {
