@@ -25,6 +25,38 @@ export interface PeerEndpoint {
 /** How a cut behaves: bytes silently discarded, or dials refused / reset. */
 export type CutStyle = 'drop' | 'refuse' | 'reset';
 
+/**
+ * A cut from→to always stops `from`'s bytes on `from`'s own dials to `to`. `answers` says
+ * whether it also stops `from`'s answers on the connections `to` dialed:
+ * - `cut` (default): every byte from `from` to `to`, whatever connection carries it.
+ * - `pass`: only the dialer's direction. Conclave's transport sends messages only on the
+ *   dialer's connection, and answers there only with handshake frames; with `pass`, a
+ *   one-way cut stops from's messages to `to` while `to` can still dial `from` and send
+ *   (with `cut`, `to`'s handshake with `from` cannot finish, so a new connection fails both
+ *   ways and a one-way cut acts on established connections only).
+ */
+export interface CutOptions {
+  readonly style?: CutStyle;
+  readonly answers?: 'cut' | 'pass';
+}
+
+interface CutRule {
+  readonly style: CutStyle;
+  readonly answers: 'cut' | 'pass';
+}
+
+function cutRule(options: CutOptions): CutRule {
+  const style = options.style ?? 'drop';
+  const answers = options.answers ?? 'cut';
+  if (style !== 'drop' && style !== 'refuse' && style !== 'reset') throw new Error(`unknown cut style '${String(style)}' (drop, refuse or reset)`);
+  if (answers !== 'cut' && answers !== 'pass') throw new Error(`cut answers is 'cut' or 'pass', got '${String(answers)}'`);
+  return { style, answers };
+}
+
+function describeRule(r: CutRule): string {
+  return r.answers === 'cut' ? r.style : `${r.style}, answers pass`;
+}
+
 export interface ProxyNetworkOptions {
   readonly nodes: readonly PeerEndpoint[];
   /** Seeds every link's jitter and the random draws of partition shapes. */
@@ -47,7 +79,7 @@ export class ProxyNetwork {
   readonly nodes: readonly string[];
   private readonly links = new Map<string, LinkProxy>();
   private readonly linkPairs: Array<readonly [string, string, LinkProxy]> = [];
-  private cuts = new Map<string, CutStyle>();
+  private cuts = new Map<string, CutRule>();
   private delays = new Map<string, StreamMode>();
   private readonly random: () => number;
   readonly events: NetworkEvent[] = [];
@@ -124,29 +156,31 @@ export class ProxyNetwork {
   }
 
   /** Replace the current partition by `cuts` (delays stay). */
-  async partition(cuts: readonly Cut[], style: CutStyle = 'drop'): Promise<void> {
-    const next = new Map<string, CutStyle>();
+  async partition(cuts: readonly Cut[], options: CutOptions = {}): Promise<void> {
+    const rule = cutRule(options);
+    const next = new Map<string, CutRule>();
     for (const [from, to] of normalizeCuts(cuts)) {
       this.link(from, to); // refuses unknown nodes
-      next.set(key(from, to), style);
+      next.set(key(from, to), rule);
     }
     this.cuts = next;
-    this.note(`partition (${style}): ${cuts.length === 0 ? 'none' : normalizeCuts(cuts).map(([a, b]) => `${a}-x->${b}`).join(' ')}`);
+    this.note(`partition (${describeRule(rule)}): ${cuts.length === 0 ? 'none' : normalizeCuts(cuts).map(([a, b]) => `${a}-x->${b}`).join(' ')}`);
     await this.apply();
   }
 
   /** Replace the current partition by a shape drawn from the network's seeded source; returns its cuts. */
-  async partitionShape(shape: PartitionShape, style: CutStyle = 'drop'): Promise<Cut[]> {
+  async partitionShape(shape: PartitionShape, options: CutOptions = {}): Promise<Cut[]> {
     const cuts = shapeCuts(this.nodes, shape, this.random);
-    await this.partition(cuts, style);
+    await this.partition(cuts, options);
     return cuts;
   }
 
   /** Add one directed cut (messages from `from` stop reaching `to`). */
-  async cut(from: string, to: string, style: CutStyle = 'drop'): Promise<void> {
+  async cut(from: string, to: string, options: CutOptions = {}): Promise<void> {
     this.link(from, to);
-    this.cuts.set(key(from, to), style);
-    this.note(`cut (${style}): ${from}-x->${to}`);
+    const rule = cutRule(options);
+    this.cuts.set(key(from, to), rule);
+    this.note(`cut (${describeRule(rule)}): ${from}-x->${to}`);
     await this.apply();
   }
 
@@ -177,12 +211,15 @@ export class ProxyNetwork {
 
   /** The state each link must be in, from the cuts and delays. */
   stateOf(from: string, to: string): LinkState {
-    const stream = (a: string, b: string): StreamMode =>
-      this.cuts.has(key(a, b)) ? { kind: 'drop' } : (this.delays.get(key(a, b)) ?? { kind: 'pass' });
-    const style = this.cuts.get(key(from, to));
+    const delayed = (a: string, b: string): StreamMode => this.delays.get(key(a, b)) ?? { kind: 'pass' };
+    const forward: StreamMode = this.cuts.has(key(from, to)) ? { kind: 'drop' } : delayed(from, to);
+    // The backward stream carries `to`'s answers to `from`'s dial: bytes from `to` to `from`.
+    const answers = this.cuts.get(key(to, from));
+    const backward: StreamMode = answers !== undefined && answers.answers === 'cut' ? { kind: 'drop' } : delayed(to, from);
+    const style = this.cuts.get(key(from, to))?.style;
     // Refuse/reset act on dials, so they belong to the dialer's own direction.
     const connect = style === 'refuse' ? 'refuse' : style === 'reset' ? 'reset' : 'accept';
-    return { connect, forward: stream(from, to), backward: stream(to, from) };
+    return { connect, forward, backward };
   }
 
   private async apply(): Promise<void> {

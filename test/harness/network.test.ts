@@ -114,6 +114,19 @@ describe('ProxyNetwork', () => {
     expect(net.describe().sort()).toEqual(['a->b: forward drop, backward pass', 'b->a: forward pass, backward drop']);
   });
 
+  it("answers 'pass': a one-way cut a→b stops only a's dials, so b's dials to a are answered", async () => {
+    const { nodes, net } = await cluster(['a', 'b']);
+    await net.cut('a', 'b', { answers: 'pass' });
+    const aToB = await send(net, 'a', 'b');
+    const bToA = await send(net, 'b', 'a');
+    expect(await waitFor(() => bToA.received() === 'ack:a:b\n')).toBe(true);
+    await sleep(SILENCE_MS);
+    expect(nodes.get('b')!.heard.has('a')).toBe(false);
+    expect(aToB.received()).toBe('');
+    expect(net.events.at(-1)?.what).toBe('cut (drop, answers pass): a-x->b');
+    await expect(net.cut('a', 'b', { style: 'bogus' as 'drop' })).rejects.toThrow(/unknown cut style/);
+  });
+
   it('isolate: the isolated node neither reaches nor hears anyone; the others talk', async () => {
     const { nodes, net } = await cluster(['a', 'b', 'c']);
     const cuts = await net.partitionShape({ kind: 'isolate', node: 'c' });
@@ -143,7 +156,7 @@ describe('ProxyNetwork', () => {
 
   it('refuse-style cuts refuse the dialer\'s connections', async () => {
     const { net } = await cluster(['a', 'b']);
-    await net.cut('a', 'b', 'refuse');
+    await net.cut('a', 'b', { style: 'refuse' });
     const c = await dial(Number(net.dialAddress('a', 'b').split(':')[1]));
     clients.push(c);
     expect(c.error()?.code).toBe('ECONNREFUSED');
