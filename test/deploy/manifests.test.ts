@@ -3,8 +3,10 @@
 // nodes with their own volumes and agreeing configs; the Kubernetes objects fit together.
 // Each check is also run on a broken copy, to show it can fail.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   clusterProblems,
@@ -176,4 +178,30 @@ describe('deployment files', () => {
       'x: cluster.secret_file is required when nodes are not on loopback',
     ]);
   });
+
+  // Where the server is built (adapters/config.ts, compiled into dist/ by the test setup), every
+  // config here must also load with the server's own loader, with the flags the deployment passes.
+  const serverConfig = join(root, 'dist', 'adapters', 'config.js');
+  it.skipIf(!existsSync(serverConfig))(
+    `the server's own config loader accepts every config${existsSync(serverConfig) ? '' : ' (skipped: dist/adapters/config.js is not built here)'}`,
+    async () => {
+      const mod = (await import(pathToFileURL(serverConfig).href)) as { loadConfig?: (flags: Record<string, unknown>, cwd?: string) => { node: string; nodes: readonly string[] } };
+      if (typeof mod.loadConfig !== 'function') throw new Error('dist/adapters/config.js has no loadConfig: update this test with the server');
+      const load = mod.loadConfig;
+      const image = load({ config: join(deploy, 'docker', 'conclave.yaml'), insecure: true });
+      expect(image.nodes).toEqual(['127.0.0.1:7100']);
+      for (const n of ['n1', 'n2', 'n3']) {
+        const cfg = load({ config: join(deploy, 'compose', `${n}.yaml`), insecure: true });
+        expect(cfg.node).toBe(`${n}:7100`);
+      }
+      const cm = k8sDocs().find((d) => d['kind'] === 'ConfigMap')!;
+      const tmp = join(mkdtempSync(join(tmpdir(), 'conclave-k8s-')), 'conclave.yaml');
+      writeFileSync(tmp, String(get(cm, 'data', 'conclave.yaml')));
+      for (const pod of ['conclave-0', 'conclave-1', 'conclave-2']) {
+        const cfg = load({ config: tmp, node: `${pod}.conclave-peers:7100` });
+        expect(cfg.node).toBe(`${pod}.conclave-peers:7100`);
+        expect(cfg.nodes).toHaveLength(3);
+      }
+    },
+  );
 });
