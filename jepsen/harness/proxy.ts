@@ -142,6 +142,8 @@ export interface LinkStats {
   bytesBackward: number;
   bytesDroppedForward: number;
   bytesDroppedBackward: number;
+  /** Times a delayed stream stopped reading its source because QUEUED_BYTES_MAX was held. */
+  queuePauses: number;
 }
 
 /** One direction of one proxied connection: reads `src`, writes `dst`, as the mode says. */
@@ -163,6 +165,7 @@ class Stream {
     private readonly mode: () => StreamMode,
     private readonly random: () => number,
     private readonly onBytes: (passed: number, dropped: number) => void,
+    private readonly onQueuePause: () => void,
   ) {
     src.on('data', (chunk: Buffer) => this.data(chunk));
     src.on('end', () => this.finish('end'));
@@ -187,6 +190,7 @@ class Stream {
     this.queuedBytes += chunk.length;
     if (this.queuedBytes > QUEUED_BYTES_MAX && !this.overQueueLimit) {
       this.overQueueLimit = true;
+      this.onQueuePause();
       this.src.pause();
     }
     this.schedule();
@@ -305,11 +309,11 @@ class Connection {
     this.forward = new Stream(client, this.upstream, () => link.state.forward, randomForward, (p, d) => {
       stats.bytesForwarded += p;
       stats.bytesDroppedForward += d;
-    });
+    }, () => stats.queuePauses++);
     this.backward = new Stream(this.upstream, client, () => link.state.backward, randomBackward, (p, d) => {
       stats.bytesBackward += p;
       stats.bytesDroppedBackward += d;
-    });
+    }, () => stats.queuePauses++);
     // An abrupt close of one side reaches the other through its stream (delayed or cut like
     // bytes are); errors are expected here (a node was killed) and only end the connection.
     client.on('error', () => undefined);
@@ -377,6 +381,7 @@ export class LinkProxy {
     bytesBackward: 0,
     bytesDroppedForward: 0,
     bytesDroppedBackward: 0,
+    queuePauses: 0,
   };
   private current: LinkState;
   private server: Server | undefined;

@@ -1,5 +1,7 @@
 // The fault proxy of one directed link, with real sockets on 127.0.0.1: bytes pass, are cut
 // in the chosen direction only, are delayed (lower bounds only), and flow again after a heal.
+import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../jepsen/harness/ports.js';
@@ -182,6 +184,37 @@ describe('LinkProxy', () => {
     await link.setMode({ kind: 'pass' });
     expect(await waitFor(() => c.closed())).toBe(true);
     expect(sink.received()).toBe('');
+  });
+
+  it('carries 12 MB intact through a delayed link (past the queue bound, so backpressure pauses the source)', async () => {
+    const got = createHash('sha256');
+    let bytes = 0;
+    const server = createServer((sock) => {
+      sock.on('data', (b: Buffer) => {
+        got.update(b);
+        bytes += b.length;
+      });
+    });
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const link = await LinkProxy.start({ name: 'bulk', target: { host: '127.0.0.1', port: (server.address() as AddressInfo).port }, seed: 3 });
+    cleanups.push(() => link.close());
+    // Loopback writes 12 MB far faster than 300 ms, so more than QUEUED_BYTES_MAX is held at once.
+    await link.setMode({ kind: 'delay', ms: 300, jitterMs: 5 });
+    const c = await dial(link.address.port);
+    const sent = createHash('sha256');
+    const total = 12 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let off = 0, i = 0; off < total; off += chunk.length, i++) {
+      chunk.fill(i % 251);
+      sent.update(chunk);
+      if (!c.socket.write(Buffer.from(chunk))) await new Promise((r) => c.socket.once('drain', r));
+    }
+    expect(await waitFor(() => bytes === total, 30_000, 20)).toBe(true);
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    expect(link.stats.bytesForwarded).toBe(total);
+    expect(link.stats.queuePauses).toBeGreaterThan(0);
+    c.socket.destroy();
   });
 
   it('refuses bad modes and bad targets with a clear error', async () => {
