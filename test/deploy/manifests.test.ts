@@ -3,7 +3,7 @@
 // nodes with their own volumes and agreeing configs; the Kubernetes objects fit together.
 // Each check is also run on a broken copy, to show it can fail.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -77,6 +77,32 @@ describe('deployment files', () => {
       const oneStage = dockerfile.slice(dockerfile.indexOf('FROM ${NODE_IMAGE} AS runtime'));
       expect(dockerfileProblems(`ARG NODE_IMAGE=node:20-slim\n${oneStage}`)).toContain('a multi-stage build needs at least 2 stages, found 1');
       expect(dockerfileProblems(dockerfile.replace('ARG NODE_IMAGE=node:20-slim', 'ARG NODE_IMAGE=node:18'))).toContain('stage build is FROM node:18, not node:20-slim');
+    });
+
+    it('the runtime stage can run on production dependencies alone: no shipped source imports a devDependency', () => {
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+      const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { include: string[] };
+      const dirs = tsconfig.include.map((g) => g.split('/')[0]!).filter((d) => existsSync(join(root, d)));
+      const problems: string[] = [];
+      const sources = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+        );
+      let files = 0;
+      for (const d of dirs) {
+        for (const f of sources(join(root, d))) {
+          files++;
+          const text = readFileSync(f, 'utf8');
+          for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s*['"]([^'".][^'"]*)['"]|import\(\s*['"]([^'".][^'"]*)['"]\s*\)/g)) {
+            const spec = (m[1] ?? m[2])!;
+            if (spec.startsWith('node:')) continue;
+            const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+            if (!(name in pkg.dependencies)) problems.push(`${f.slice(root.length + 1)} imports ${spec}, which is ${name in pkg.devDependencies ? 'a devDependency (pruned from the image)' : 'not a dependency'}`);
+          }
+        }
+      }
+      expect(files).toBeGreaterThan(20);
+      expect(problems).toEqual([]);
     });
 
     it('.dockerignore keeps what the build needs and leaves out node_modules, dist, data and .git', () => {
