@@ -7,8 +7,9 @@
 // still alive, and SIGINT / SIGTERM / SIGHUP do the same before the signal's usual effect.
 // Each child leads its own process group, so a signal reaches anything it spawned too, and a
 // Ctrl-C on the terminal reaches the harness (which then stops the children) rather than
-// racing it. What no hook can cover is the harness itself being SIGKILLed: then the nodes
-// are orphaned, and `livePids()` from a fresh harness cannot know them (see docs/jepsen.md).
+// racing it. No hook runs when the harness itself is SIGKILLed, so a small reaper process
+// (started with the first child, in its own process group) holds a pipe from the harness and
+// the list of live pids; when the pipe closes, however the harness ended, it SIGKILLs them.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -52,6 +53,70 @@ export class ProcessError extends Error {
 
 const live = new Map<number, string>();
 let hooksInstalled = false;
+
+/**
+ * The reaper, run as `node -e REAPER_SCRIPT`: reads "+PID" / "-PID" lines on stdin and, when
+ * stdin ends (the harness exited or was killed), SIGKILLs every process group still listed.
+ * It also polls its parent, in case the pipe outlives it. Inline, so it runs from sources
+ * and from dist/ alike.
+ */
+const REAPER_SCRIPT = `
+const pids = new Set();
+const parent = Number(process.argv[1]);
+let buf = '';
+const reap = () => {
+  for (const pid of pids) { try { process.kill(-pid, 'SIGKILL'); } catch {} }
+  process.exit(0);
+};
+process.stdin.on('data', (b) => {
+  buf += b.toString();
+  let nl;
+  while ((nl = buf.indexOf('\\n')) >= 0) {
+    const line = buf.slice(0, nl);
+    buf = buf.slice(nl + 1);
+    const pid = Number(line.slice(1));
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (line[0] === '+') pids.add(pid); else if (line[0] === '-') pids.delete(pid);
+  }
+});
+process.stdin.on('end', reap);
+process.stdin.on('error', reap);
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {});
+setInterval(() => { try { process.kill(parent, 0); } catch { reap(); } }, 1000);
+`;
+
+let reaper: ChildProcess | undefined;
+
+function reaperSend(line: string): void {
+  if (reaper === undefined) {
+    reaper = spawn(process.execPath, ['-e', REAPER_SCRIPT, String(process.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    // Neither the reaper nor its pipe may keep the harness's event loop alive.
+    reaper.unref();
+    (reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    reaper.stdin?.on('error', () => undefined);
+    reaper.once('exit', () => {
+      reaper = undefined;
+      // A reaper that died (it should not) is replaced, with the pids still alive.
+      if (live.size > 0) for (const pid of live.keys()) reaperSend(`+${pid}`);
+    });
+  }
+  reaper.stdin?.write(`${line}\n`);
+}
+
+/** The reaper's pid, once started (for tests). */
+export function reaperPid(): number | undefined {
+  return reaper?.pid;
+}
+
+function track(pid: number, name: string): void {
+  live.set(pid, name);
+  reaperSend(`+${pid}`);
+}
+
+function untrack(pid: number): void {
+  if (!live.delete(pid)) return;
+  reaperSend(`-${pid}`);
+}
 const GUARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function signalGroup(pid: number, signal: NodeJS.Signals, groupOnly = false): boolean {
@@ -74,7 +139,7 @@ export function killAllSync(): number[] {
   const hit: number[] = [];
   for (const pid of [...live.keys()]) {
     if (signalGroup(pid, 'SIGKILL')) hit.push(pid);
-    live.delete(pid);
+    untrack(pid);
   }
   return hit;
 }
@@ -141,7 +206,7 @@ export class ManagedProcess {
       child.once('exit', (code, signal) => {
         this.stateNow = 'exited';
         this.exitInfo = { code, signal };
-        live.delete(pid);
+        untrack(pid);
         // Anything the child left in its group goes with it (the group only: the pid itself is
         // reaped and could be reused).
         signalGroup(pid, 'SIGKILL', true);
@@ -237,7 +302,7 @@ export class ProcessSupervisor {
         detached: true,
       });
       const pid = child.pid;
-      if (pid !== undefined) live.set(pid, spec.name);
+      if (pid !== undefined) track(pid, spec.name);
       const t = timeout(SPAWN_TIMEOUT_MS);
       const started = await Promise.race([
         new Promise<'spawn'>((resolve) => child.once('spawn', () => resolve('spawn'))),
@@ -248,7 +313,7 @@ export class ProcessSupervisor {
       if (started !== 'spawn' || pid === undefined) {
         if (pid !== undefined) {
           signalGroup(pid, 'SIGKILL');
-          live.delete(pid);
+          untrack(pid);
         }
         const why = started instanceof Error ? started.message : started === 'timeout' ? `no spawn within ${SPAWN_TIMEOUT_MS} ms` : 'no pid';
         logLine(fd, `${spec.name} failed to start: ${why}`);

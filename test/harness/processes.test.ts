@@ -165,6 +165,14 @@ describe('nothing outlives the harness', () => {
     expect(await waitFor(() => !pidExists(childPid))).toBe(true);
   });
 
+  it('a SIGKILL of the harness (no hook runs) still takes its children with it: the reaper sees the pipe close', async () => {
+    const { childPid, harness } = await runHarness('wait');
+    expect(pidExists(childPid)).toBe(true);
+    harness.kill('SIGKILL');
+    await exited(harness);
+    expect(await waitFor(() => !pidExists(childPid), 10_000, 20)).toBe(true);
+  });
+
   it('a SIGTERM to the harness takes its children with it', async () => {
     const { childPid, harness } = await runHarness('wait');
     expect(pidExists(childPid)).toBe(true);
