@@ -165,6 +165,21 @@ export class KvWorkload {
         this.stats.fail++;
         this.io.note(slot, () => `client p${s.process} <- n${from + 1} fail ${describeOp(op)} (${res.reason})`, 4);
         break;
+      case 'no-quorum':
+        // Routed but unanswered in time: a write may have applied. Indeterminate, like a timeout.
+        if (op.f === 'read') {
+          s.preferred = null;
+          this.record(s.process, 'fail', op, null, nowMs);
+          this.stats.fail++;
+        } else {
+          this.record(s.process, 'info', op, invokeValue(op), nowMs);
+          this.stats.info++;
+          s.process = this.nextProcess++;
+          s.seq = 0;
+          s.preferred = null;
+        }
+        this.io.note(slot, () => `client p${o.request.clientId} <- n${from + 1} no-quorum ${describeOp(op)} (${res.reason})`, 6);
+        break;
       default: {
         const _: never = res;
         throw new Error(`unknown reply ${JSON.stringify(_)}`);

@@ -18,7 +18,7 @@ import type { SimOptions } from './options.js';
 import { Rng } from './rng.js';
 import { Trace } from './trace.js';
 import { drawTuning, type ClusterTuning } from './tuning.js';
-import { KvWorkload } from './workload.js';
+import { describeOp, KvWorkload } from './workload.js';
 
 type SimEvent =
   | { readonly t: 'peer'; readonly to: number; readonly from: number; readonly pm: PeerMessage }
@@ -127,6 +127,37 @@ const MSG_CODES: Record<Message['type'], number> = {
 export function settleMs(durationMs: number, tuning: ClusterTuning): number {
   const floor = 2 * tuning.workload.timeoutMs + 4 * tuning.electionTicks * tuning.tickMs;
   return Math.min(durationMs, Math.max(floor, Math.min(15_000, Math.floor(durationMs * 0.25))));
+}
+
+/** Trace code of a peer message: Raft message types 1..11, request forwarding 20/21. */
+function peerCode(pm: PeerMessage): number {
+  switch (pm.kind) {
+    case 'raft':
+      return MSG_CODES[pm.message.type];
+    case 'forward':
+      return 20;
+    case 'forward-reply':
+      return 21;
+    default: {
+      const _: never = pm;
+      throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function shortPeerMessage(pm: PeerMessage): string {
+  switch (pm.kind) {
+    case 'raft':
+      return shortMessage(pm.message);
+    case 'forward':
+      return `forward#${pm.attempt} ${pm.from}->${pm.to} ${describeOp(pm.request.op)}`;
+    case 'forward-reply':
+      return `forward-reply#${pm.attempt} ${pm.from}->${pm.to} ${pm.result.kind}`;
+    default: {
+      const _: never = pm;
+      throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
+    }
+  }
 }
 
 export function shortMessage(m: Message): string {
@@ -284,6 +315,8 @@ class World {
       id: s.id,
       nodes: this.slots.map((x) => x.id),
       partitions: this.o.partitions,
+      // Every node replicates every partition (the safety checks count majorities over all nodes).
+      replicationFactor: this.slots.length,
       ...DEFAULT_NODE_TUNING,
       tickMs: this.tuning.tickMs,
       electionTicks: this.tuning.electionTicks,
@@ -327,10 +360,12 @@ class World {
     if (node === null) return;
     const out = node.drain();
     for (const pm of out.messages) {
-      const to = this.nodeIndex(pm.message.to);
-      const m = pm.message;
-      this.trace.record(this.now, 10, s.index, to, MSG_CODES[m.type], this.o.trace ? () => `send p${pm.partition} ${shortMessage(m)}` : undefined);
-      if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
+      const to = this.nodeIndex(pm.to);
+      this.trace.record(this.now, 10, s.index, to, peerCode(pm), this.o.trace ? () => `send p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
+      if (pm.kind === 'raft') {
+        const m = pm.message;
+        if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
+      }
       for (const at of this.net.send(this.now, s.index, to)) this.queue.push(at, { t: 'peer', to, from: s.index, pm });
     }
     for (const reply of out.replies) {
@@ -632,8 +667,8 @@ class World {
       return;
     }
     if (e.t === 'peer') {
-      const m = e.pm.message;
-      this.trace.record(this.now, 1, e.from, e.to, MSG_CODES[m.type], this.o.trace ? () => `recv p${e.pm.partition} ${shortMessage(m)}` : undefined);
+      const pm = e.pm;
+      this.trace.record(this.now, 1, e.from, e.to, peerCode(pm), this.o.trace ? () => `recv p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
       s.node.receive(e.pm);
     } else {
       s.node.request(e.req);

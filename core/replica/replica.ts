@@ -1,0 +1,240 @@
+// One partition's replica on this node: its Raft group, its state machine, the requests waiting
+// on it, and the Ready loop that persists, sends, applies and compacts (core/raft/types.ts states
+// the contract). The node (core/node) owns one Replica per partition it hosts and routes to it.
+import type { Bugs } from '../bugs.js';
+import { Raft } from '../raft/index.js';
+import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
+import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
+import { encodeCommand, type KvOp } from '../node/command.js';
+import { KvStateMachine, SnapshotCorruptError, type ApplyResult } from '../node/kv-state-machine.js';
+import type { StoragePort } from '../node/storage-port.js';
+import { DEFAULT_RAFT_TUNING, type ClientRequest, type ClientResult, type NodeObserver, type RaftPeerMessage, type RaftTuning } from '../node/types.js';
+
+/** Where the answer to a request goes: this node's own client, or the coordinator that forwarded it. */
+export type ReplyTo = { readonly kind: 'client' } | { readonly kind: 'peer'; readonly node: NodeId; readonly attempt: number };
+
+export interface ReplicaHost {
+  send(pm: RaftPeerMessage): void;
+  /** A request this replica accepted has its answer. */
+  answer(request: ClientRequest, replyTo: ReplyTo, result: ClientResult): void;
+}
+
+export interface ReplicaConfig {
+  readonly node: NodeId;
+  readonly partition: PartitionId;
+  /** The partition's replica set: the group's voters. */
+  readonly voters: readonly NodeId[];
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly compactAfterEntries: number;
+  readonly requestTimeoutMs: number;
+  readonly random: Random;
+  readonly raft?: Partial<RaftTuning>;
+  readonly bugs?: Bugs;
+  readonly observer?: NodeObserver;
+}
+
+/** The replica cannot start from its stored state. */
+export class ReplicaStartError extends Error {
+  override readonly name = 'ReplicaStartError';
+}
+
+interface Waiter {
+  readonly request: ClientRequest;
+  replyTo: ReplyTo;
+  readonly deadlineMs: number;
+  /** For reads: the read index granted by the leader, once known. */
+  index: LogIndex | null;
+}
+
+export class Replica {
+  readonly id: PartitionId;
+  readonly raft: RaftGroup;
+  readonly sm = new KvStateMachine();
+  private readonly writes = new Map<string, Waiter>();
+  private readonly reads = new Map<string, Waiter>();
+  private soft: SoftState;
+  private snapshotIndex: number;
+
+  constructor(
+    private readonly config: ReplicaConfig,
+    persisted: PersistedState,
+    private readonly storage: StoragePort,
+    private readonly host: ReplicaHost,
+  ) {
+    this.id = config.partition;
+    if (persisted.snapshot !== null) {
+      try {
+        this.sm.restore(persisted.snapshot.data);
+      } catch (err) {
+        if (err instanceof SnapshotCorruptError) throw new ReplicaStartError(`snapshot of ${config.node}/${config.partition}: ${err.message}`);
+        throw err;
+      }
+      if (this.sm.applied !== persisted.snapshot.meta.index) {
+        throw new ReplicaStartError(`snapshot of ${config.node}/${config.partition} holds index ${this.sm.applied}, its meta says ${persisted.snapshot.meta.index}`);
+      }
+    }
+    this.raft = new Raft(
+      {
+        id: config.node,
+        conf: { voters: config.voters },
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
+        ...DEFAULT_RAFT_TUNING,
+        ...(config.raft ?? {}),
+        random: config.random,
+        ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
+      },
+      persisted,
+    );
+    const st = this.raft.status();
+    this.soft = { leader: st.leader, role: st.role };
+    this.snapshotIndex = persisted.snapshot?.meta.index ?? 0;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  get pending(): number {
+    return this.writes.size + this.reads.size;
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(pm: RaftPeerMessage): void {
+    this.raft.step(pm.message);
+  }
+
+  /**
+   * Take a client request. Returns its answer when it is known at once (a definite refusal, or
+   * a retransmission already applied), else null: the answer comes later through host.answer.
+   */
+  submit(req: ClientRequest, replyTo: ReplyTo, nowMs: number): ClientResult | null {
+    const ctx = `${req.clientId}:${req.seq}`;
+    const deadlineMs = nowMs + this.config.requestTimeoutMs;
+    const op = req.op;
+    if (op.f === 'read') {
+      const inFlight = this.reads.get(ctx);
+      if (inFlight !== undefined) {
+        inFlight.replyTo = replyTo; // a retry of a read in progress: answer the latest asker
+        return null;
+      }
+      const leader = this.raft.status().leader;
+      if (leader === null) return { kind: 'unavailable', leaderHint: null, reason: 'no leader known' };
+      this.reads.set(ctx, { request: req, replyTo, deadlineMs, index: null });
+      this.raft.readIndex(ctx);
+      return null;
+    }
+    const inFlight = this.writes.get(ctx);
+    if (inFlight !== undefined) {
+      inFlight.replyTo = replyTo;
+      return null;
+    }
+    const done = this.sm.sessionResult(req.clientId, req.seq);
+    // Already applied (a retransmission): answer as the first time, never "unavailable".
+    if (done !== null) return this.resultOf(op, done);
+    const res = this.raft.propose(encodeCommand({ clientId: req.clientId, seq: req.seq, op }));
+    if (res.kind === 'dropped') return { kind: 'unavailable', leaderHint: this.raft.status().leader, reason: res.reason };
+    this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null });
+    return null;
+  }
+
+  /** Forget requests whose clients gave up long ago. */
+  expire(nowMs: number): void {
+    for (const [k, w] of this.writes) if (w.deadlineMs < nowMs) this.writes.delete(k);
+    for (const [k, r] of this.reads) if (r.deadlineMs < nowMs) this.reads.delete(k);
+  }
+
+  /** Run the Ready loop until the group has nothing more to do. */
+  pump(): void {
+    while (this.raft.hasReady()) this.handleReady(this.raft.ready());
+  }
+
+  private handleReady(rd: Ready): void {
+    const observer = this.config.observer;
+    const node = this.config.node;
+    if (rd.softState.role !== this.soft.role || rd.softState.leader !== this.soft.leader) {
+      this.soft = rd.softState;
+      observer?.roleChanged?.(node, this.id, rd.softState.role, this.raft.status().term, rd.softState.leader, this.raft);
+    }
+    // a. persist (and fsync when asked) before anything that depends on it leaves.
+    if (rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null) {
+      this.storage.save({ partition: this.id, snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState, sync: rd.mustSync });
+      if (rd.entries.length > 0) observer?.persisted?.(node, this.id, rd.entries);
+    }
+    // b. send.
+    for (const message of rd.messages) this.host.send({ kind: 'raft', from: message.from, to: message.to, partition: this.id, message });
+    // c. apply.
+    if (rd.snapshot !== null) {
+      this.sm.restore(rd.snapshot.data);
+      this.snapshotIndex = rd.snapshot.meta.index;
+    }
+    for (const e of rd.committedEntries) this.apply(e);
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.context);
+      if (r !== undefined) r.index = rs.index;
+    }
+    // d. advance.
+    this.raft.advance(rd);
+    this.serveReads();
+    this.maybeCompact();
+  }
+
+  private apply(e: Entry): void {
+    if (e.index <= this.sm.applied) return; // covered by the snapshot already installed
+    let result: ApplyResult | null = null;
+    if (e.kind === 'normal' && e.data.length > 0) {
+      const applied = this.sm.apply(e.index, e.data);
+      result = applied.result;
+      const ctx = `${applied.command.clientId}:${applied.command.seq}`;
+      const w = this.writes.get(ctx);
+      if (w !== undefined) {
+        this.writes.delete(ctx);
+        this.host.answer(w.request, w.replyTo, this.resultOf(applied.command.op, result, e.index));
+      }
+    } else {
+      this.sm.applyNoop(e.index);
+    }
+    this.config.observer?.applied?.(this.config.node, this.id, e, result);
+  }
+
+  private resultOf(op: Exclude<KvOp, { f: 'read' }>, result: ApplyResult, index?: LogIndex): ClientResult {
+    if (result.kind === 'cas-failed') return { kind: 'cas-failed', current: result.current };
+    return {
+      kind: 'ok',
+      value: op.f === 'delete' ? null : op.value,
+      revision: result.revision,
+      index: index ?? (result.revision as LogIndex),
+      partition: this.id,
+    };
+  }
+
+  private serveReads(): void {
+    if (this.reads.size === 0) return;
+    for (const [ctx, r] of this.reads) {
+      if (r.index === null || r.index > this.sm.applied) continue;
+      this.reads.delete(ctx);
+      const op = r.request.op;
+      if (op.f !== 'read') throw new AssertionError(`replica ${this.id}: a ${op.f} waits as a read`);
+      const rec = this.sm.get(op.key);
+      this.host.answer(r.request, r.replyTo, {
+        kind: 'ok',
+        value: rec?.value ?? null,
+        revision: rec?.revision ?? 0,
+        index: r.index,
+        partition: this.id,
+      });
+    }
+  }
+
+  private maybeCompact(): void {
+    const applied = this.sm.applied;
+    if (applied - this.snapshotIndex < this.config.compactAfterEntries) return;
+    const snap = this.raft.compact(applied as LogIndex, this.sm.snapshot());
+    this.storage.compact(this.id, snap);
+    this.snapshotIndex = applied;
+  }
+}
