@@ -3,7 +3,10 @@
 // sometimes a random node) through the simulated network, and records the history in the
 // CONTRACTS.md format. A timeout ends the operation as `info` and retires the process (a new
 // process id takes over the machine); a definite refusal ends it as `fail`.
-import type { KvOp, KvValue } from '../core/node/command.js';
+import type { KvOp as NodeOp, KvValue } from '../core/node/command.js';
+
+/** The ops this workload issues: the history format's four. */
+type KvOp = Extract<NodeOp, { readonly f: 'read' | 'write' | 'cas' | 'delete' }>;
 import type { ClientReply, ClientRequest } from '../core/node/types.js';
 import type { HistoryEvent } from '../jepsen/types.js';
 import type { Rng } from './rng.js';
@@ -134,7 +137,7 @@ export class KvWorkload {
     const o = s.outstanding;
     if (o === null || reply.clientId !== s.process || reply.seq !== o.request.seq) return; // late or duplicate
     s.outstanding = null;
-    const op = o.request.op;
+    const op = o.request.op as KvOp;
     const res = reply.result;
     switch (res.kind) {
       case 'ok': {
@@ -142,7 +145,7 @@ export class KvWorkload {
         const value = op.f === 'read' ? res.value : op.f === 'cas' ? [op.expected, op.value] : op.f === 'write' ? op.value : null;
         this.record(s.process, 'ok', op, value, nowMs);
         this.stats.ok++;
-        if (op.f === 'read') this.remember(op.key, res.value);
+        if (op.f === 'read') this.remember(op.key, res.value as KvValue | null);
         else {
           this.stats.committed++;
           this.io.acknowledged(res.partition, res.index);
@@ -156,7 +159,7 @@ export class KvWorkload {
         s.preferred = from;
         this.record(s.process, 'fail', op, op.f === 'cas' ? [op.expected, op.value] : null, nowMs);
         this.stats.fail++;
-        this.remember(op.key, res.current);
+        this.remember(op.key, res.current as KvValue | null);
         this.io.note(slot, () => `client p${s.process} <- n${from + 1} fail ${describeOp(op)} (current ${JSON.stringify(res.current)})`, 3);
         break;
       case 'unavailable':
@@ -165,6 +168,9 @@ export class KvWorkload {
         this.stats.fail++;
         this.io.note(slot, () => `client p${s.process} <- n${from + 1} fail ${describeOp(op)} (${res.reason})`, 4);
         break;
+      case 'invalid':
+        // The workload sends only well-formed ops: this is the node's bug, not the client's.
+        throw new Error(`node refused a well-formed ${describeOp(op)}: ${res.reason}`);
       case 'no-quorum':
         // Routed but unanswered in time: a write may have applied. Indeterminate, like a timeout.
         if (op.f === 'read') {
@@ -193,7 +199,7 @@ export class KvWorkload {
     const o = s.outstanding;
     if (o === null || s.process !== process || o.request.seq !== seq) return;
     s.outstanding = null;
-    this.record(process, 'info', o.request.op, invokeValue(o.request.op), nowMs);
+    this.record(process, 'info', o.request.op as KvOp, invokeValue(o.request.op as KvOp), nowMs);
     this.stats.info++;
     this.io.note(slot, () => `client p${process} timed out on ${describeOp(o.request.op)}; retiring it`, 5);
     // A process whose operation is indeterminate is never reused.
@@ -220,7 +226,7 @@ function invokeValue(op: KvOp): unknown {
   }
 }
 
-export function describeOp(op: KvOp): string {
+export function describeOp(op: NodeOp): string {
   switch (op.f) {
     case 'read':
       return `read ${op.key}`;
@@ -230,6 +236,10 @@ export function describeOp(op: KvOp): string {
       return `cas ${op.key} ${JSON.stringify(op.expected)}->${JSON.stringify(op.value)}`;
     case 'delete':
       return `delete ${op.key}`;
+    case 'put':
+      return `put ${op.key}=${String(op.value)}`;
+    case 'get':
+      return `get ${op.key}`;
     default: {
       const _: never = op;
       return String(_);

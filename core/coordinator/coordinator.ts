@@ -54,10 +54,11 @@ export class Coordinator {
     return this.routes.size;
   }
 
-  /** Route a request for partition p (not hosted here). */
-  route(req: ClientRequest, p: PartitionId, nowMs: number): void {
+  /** Route a request for partition p (not hosted here, or not led here when it must be), to `hint` first if given. */
+  route(req: ClientRequest, p: PartitionId, nowMs: number, hint: NodeId | null = null): void {
     const ctx = `${req.clientId}:${req.seq}`;
     if (this.routes.has(ctx)) return; // a duplicate of a request being routed
+    this.leaders.learn(p, hint);
     const target = this.leaders.first(p);
     const r: Route = {
       request: req,
@@ -81,7 +82,7 @@ export class Coordinator {
     const r = this.routes.get(ctx);
     if (r === undefined) return; // answered already, or given up on
     const res = m.result;
-    if (res.kind === 'ok' || res.kind === 'cas-failed') {
+    if (res.kind === 'ok' || res.kind === 'cas-failed' || res.kind === 'invalid') {
       // Any attempt's success is the answer, even a late one.
       this.leaders.learn(r.partition, m.from);
       this.finish(ctx, r, res);

@@ -9,7 +9,8 @@ import { PartitionMap, partitionOfKey as mapPartitionOfKey } from '../partition/
 import { EMPTY_PERSISTED_STATE, type RaftGroup, type RaftStatus } from '../raft/types.js';
 import { Replica, ReplicaStartError, type ReplyTo } from '../replica/index.js';
 import { AssertionError, type NodeId, type PartitionId } from '../types.js';
-import type { KvStateMachine } from './kv-state-machine.js';
+import type { PartitionStateMachine } from '../replica/state-machine.js';
+import { isReadOp } from './command.js';
 import type { StoragePort } from './storage-port.js';
 import { DEFAULT_NODE_TUNING, type ClientReply, type ClientRequest, type ClientResult, type NodeConfig, type PeerMessage } from './types.js';
 
@@ -74,7 +75,9 @@ export class ClusterNode {
               electionTicks: config.electionTicks,
               heartbeatTicks: config.heartbeatTicks,
               compactAfterEntries: config.compactAfterEntries,
-              requestTimeoutMs: config.requestTimeoutMs,
+              // Waiting on the group is bounded like routing: the client hears within this.
+              requestTimeoutMs: Math.min(config.requestTimeoutMs, config.routeTimeoutMs ?? DEFAULT_NODE_TUNING.routeTimeoutMs),
+              ...(config.sessionTtlMs !== undefined ? { sessionTtlMs: config.sessionTtlMs } : {}),
               random: config.random,
               ...(config.raft !== undefined ? { raft: config.raft } : {}),
               ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
@@ -170,7 +173,10 @@ export class ClusterNode {
     if (r === undefined) this.coordinator.route(req, p, this.nowMs);
     else {
       const now = r.submit(req, { kind: 'client' }, this.nowMs);
-      if (now !== null) this.reply(req, now);
+      // A `leader` read on a follower replica goes to the leader it names, like any routed request.
+      if (now !== null && now.kind === 'unavailable' && now.leaderHint !== null && now.leaderHint !== this.id && isReadOp(req.op) && req.op.consistency === 'leader') {
+        this.coordinator.route(req, p, this.nowMs, now.leaderHint);
+      } else if (now !== null) this.reply(req, now);
     }
     this.pump();
   }
@@ -192,7 +198,7 @@ export class ClusterNode {
     return this.mustReplica(partition).raft;
   }
 
-  stateMachine(partition: PartitionId): KvStateMachine {
+  stateMachine(partition: PartitionId): PartitionStateMachine {
     return this.mustReplica(partition).sm;
   }
 

@@ -3,8 +3,9 @@
 import type { Bugs } from '../bugs.js';
 import type { Entry, Message, RaftGroup, Role } from '../raft/types.js';
 import type { LogIndex, NodeId, PartitionId, Random, Term } from '../types.js';
-import type { KvOp, KvValue } from './command.js';
-import type { ApplyResult } from './kv-state-machine.js';
+import type { Value } from '../storage/encoding.js';
+import type { SessionAnswer } from '../replica/sessions.js';
+import type { KvOp } from './command.js';
 
 /** A client's request. (clientId, seq) names it uniquely; a client has one outstanding request. */
 export interface ClientRequest {
@@ -14,10 +15,18 @@ export interface ClientRequest {
 }
 
 export type ClientResult =
-  /** It happened. `value`: for reads the value seen (null: absent); for writes/cas the value written. */
-  | { readonly kind: 'ok'; readonly value: KvValue | null; readonly revision: number; readonly index: LogIndex; readonly partition: PartitionId }
-  /** A cas whose expected value did not match: it certainly did not happen. */
-  | { readonly kind: 'cas-failed'; readonly current: KvValue | null }
+  /**
+   * It happened. `value`: for reads the value seen (null: absent); for writes/cas/put the value
+   * written; null for deletes. `revision`: the store revision of the key's last change (reads) or
+   * of this write (0 for a delete of an absent key). `index`: the log index it applied at (for
+   * reads: the index the read was served at). Values are core/storage `Value`s; the original ops
+   * only ever see string | number | boolean.
+   */
+  | { readonly kind: 'ok'; readonly value: Value; readonly revision: number; readonly index: LogIndex; readonly partition: PartitionId }
+  /** A condition (cas expected, put expected/expectedRevision/ifAbsent) did not hold: it certainly did not happen. */
+  | { readonly kind: 'cas-failed'; readonly current: Value }
+  /** The request is malformed or breaks a limit (a client's mistake, not retryable): it did not happen. */
+  | { readonly kind: 'invalid'; readonly reason: string }
   /** This node could not take the request (no known leader, or the group refused it): it did not happen. Retryable. */
   | { readonly kind: 'unavailable'; readonly leaderHint: NodeId | null; readonly reason: string }
   /**
@@ -75,7 +84,7 @@ export interface ForwardReply {
 export interface NodeObserver {
   /** Entries the node just made durable-or-written (before any message acknowledging them left). */
   persisted?(node: NodeId, partition: PartitionId, entries: readonly Entry[]): void;
-  applied?(node: NodeId, partition: PartitionId, entry: Entry, result: ApplyResult | null): void;
+  applied?(node: NodeId, partition: PartitionId, entry: Entry, result: SessionAnswer | null): void;
   roleChanged?(node: NodeId, partition: PartitionId, role: Role, term: Term, leader: NodeId | null, group: RaftGroup): void;
 }
 
@@ -98,6 +107,8 @@ export interface NodeConfig {
   readonly routeTimeoutMs?: number;
   /** A routed attempt unanswered this long is retried at the next replica. Default: one election timeout. */
   readonly forwardRetryMs?: number;
+  /** Client sessions untouched this long in log time are dropped. Default 10 minutes. */
+  readonly sessionTtlMs?: number;
   /** Local-clock milliseconds per Raft tick. */
   readonly tickMs: number;
   readonly electionTicks: number;

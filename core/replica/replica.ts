@@ -5,9 +5,12 @@ import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
 import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
-import { encodeCommand, type KvOp } from '../node/command.js';
-import { KvStateMachine, SnapshotCorruptError, type ApplyResult } from '../node/kv-state-machine.js';
+import { isReadOp, type ReadOp, type WriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
+import type { KvCommand } from '../storage/kv/commands.js';
+import { encodeReplicaCommand, type AnswerShape } from './command.js';
+import type { SessionAnswer } from './sessions.js';
+import { PartitionStateMachine, SnapshotCorruptError } from './state-machine.js';
 import { DEFAULT_RAFT_TUNING, type ClientRequest, type ClientResult, type NodeObserver, type RaftPeerMessage, type RaftTuning } from '../node/types.js';
 
 /** Where the answer to a request goes: this node's own client, or the coordinator that forwarded it. */
@@ -28,6 +31,7 @@ export interface ReplicaConfig {
   readonly heartbeatTicks: number;
   readonly compactAfterEntries: number;
   readonly requestTimeoutMs: number;
+  readonly sessionTtlMs?: number;
   readonly random: Random;
   readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
@@ -50,7 +54,7 @@ interface Waiter {
 export class Replica {
   readonly id: PartitionId;
   readonly raft: RaftGroup;
-  readonly sm = new KvStateMachine();
+  readonly sm: PartitionStateMachine;
   private readonly writes = new Map<string, Waiter>();
   private readonly reads = new Map<string, Waiter>();
   private soft: SoftState;
@@ -63,6 +67,7 @@ export class Replica {
     private readonly host: ReplicaHost,
   ) {
     this.id = config.partition;
+    this.sm = new PartitionStateMachine(config.sessionTtlMs);
     if (persisted.snapshot !== null) {
       try {
         this.sm.restore(persisted.snapshot.data);
@@ -116,14 +121,30 @@ export class Replica {
     const ctx = `${req.clientId}:${req.seq}`;
     const deadlineMs = nowMs + this.config.requestTimeoutMs;
     const op = req.op;
-    if (op.f === 'read') {
+    if (isReadOp(op)) {
+      const level = op.consistency ?? 'strong';
+      const st = this.raft.status();
+      switch (level) {
+        case 'eventual':
+          // Any replica's applied state, with or without a quorum: possibly stale, never uncommitted.
+          return this.readNow(op, this.sm.applied as LogIndex);
+        case 'leader':
+          // The leader's applied state without a round: stale if it was deposed and does not know yet.
+          if (st.role !== 'leader') return { kind: 'unavailable', leaderHint: st.leader, reason: 'not the leader' };
+          return this.readNow(op, this.sm.applied as LogIndex);
+        case 'strong':
+          break;
+        default: {
+          const _: never = level;
+          return { kind: 'invalid', reason: `unknown consistency ${JSON.stringify(_)}` };
+        }
+      }
       const inFlight = this.reads.get(ctx);
       if (inFlight !== undefined) {
         inFlight.replyTo = replyTo; // a retry of a read in progress: answer the latest asker
         return null;
       }
-      const leader = this.raft.status().leader;
-      if (leader === null) return { kind: 'unavailable', leaderHint: null, reason: 'no leader known' };
+      if (st.leader === null) return { kind: 'unavailable', leaderHint: null, reason: 'no leader known' };
       this.reads.set(ctx, { request: req, replyTo, deadlineMs, index: null });
       this.raft.readIndex(ctx);
       return null;
@@ -135,17 +156,34 @@ export class Replica {
     }
     const done = this.sm.sessionResult(req.clientId, req.seq);
     // Already applied (a retransmission): answer as the first time, never "unavailable".
-    if (done !== null) return this.resultOf(op, done);
-    const res = this.raft.propose(encodeCommand({ clientId: req.clientId, seq: req.seq, op }));
+    if (done !== null) return this.resultOf(done);
+    const { shape, kv } = commandOf(op);
+    const res = this.raft.propose(encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv }));
     if (res.kind === 'dropped') return { kind: 'unavailable', leaderHint: this.raft.status().leader, reason: res.reason };
     this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null });
     return null;
   }
 
-  /** Forget requests whose clients gave up long ago. */
+  private readNow(op: ReadOp, index: LogIndex): ClientResult {
+    const rec = this.sm.get(op.key);
+    return { kind: 'ok', value: rec?.value ?? null, revision: rec?.revision ?? 0, index, partition: this.id };
+  }
+
+  /**
+   * Answer what has waited past its bound: `no-quorum` (retryable; a write's outcome is unknown,
+   * it may still commit later and its session answers a retry). Nothing waits forever.
+   */
   expire(nowMs: number): void {
-    for (const [k, w] of this.writes) if (w.deadlineMs < nowMs) this.writes.delete(k);
-    for (const [k, r] of this.reads) if (r.deadlineMs < nowMs) this.reads.delete(k);
+    for (const [k, w] of this.writes) {
+      if (w.deadlineMs > nowMs) continue;
+      this.writes.delete(k);
+      this.host.answer(w.request, w.replyTo, { kind: 'no-quorum', leaderHint: this.raft.status().leader, reason: `partition ${this.id}: the write did not commit within ${this.config.requestTimeoutMs} ms; its outcome is unknown` });
+    }
+    for (const [k, r] of this.reads) {
+      if (r.deadlineMs > nowMs) continue;
+      this.reads.delete(k);
+      this.host.answer(r.request, r.replyTo, { kind: 'no-quorum', leaderHint: this.raft.status().leader, reason: `partition ${this.id}: the leader did not confirm the read within ${this.config.requestTimeoutMs} ms` });
+    }
   }
 
   /** Run the Ready loop until the group has nothing more to do. */
@@ -185,15 +223,15 @@ export class Replica {
 
   private apply(e: Entry): void {
     if (e.index <= this.sm.applied) return; // covered by the snapshot already installed
-    let result: ApplyResult | null = null;
+    let result: SessionAnswer | null = null;
     if (e.kind === 'normal' && e.data.length > 0) {
       const applied = this.sm.apply(e.index, e.data);
-      result = applied.result;
-      const ctx = `${applied.command.clientId}:${applied.command.seq}`;
+      result = applied.answer;
+      const ctx = `${applied.clientId}:${applied.seq}`;
       const w = this.writes.get(ctx);
       if (w !== undefined) {
         this.writes.delete(ctx);
-        this.host.answer(w.request, w.replyTo, this.resultOf(applied.command.op, result, e.index));
+        this.host.answer(w.request, w.replyTo, this.resultOf(result));
       }
     } else {
       this.sm.applyNoop(e.index);
@@ -201,15 +239,15 @@ export class Replica {
     this.config.observer?.applied?.(this.config.node, this.id, e, result);
   }
 
-  private resultOf(op: Exclude<KvOp, { f: 'read' }>, result: ApplyResult, index?: LogIndex): ClientResult {
-    if (result.kind === 'cas-failed') return { kind: 'cas-failed', current: result.current };
-    return {
-      kind: 'ok',
-      value: op.f === 'delete' ? null : op.value,
-      revision: result.revision,
-      index: index ?? (result.revision as LogIndex),
-      partition: this.id,
-    };
+  private resultOf(a: SessionAnswer): ClientResult {
+    switch (a.kind) {
+      case 'ok':
+        return { kind: 'ok', value: a.value, revision: a.revision, index: a.index as LogIndex, partition: this.id };
+      case 'cas-failed':
+        return { kind: 'cas-failed', current: a.current };
+      case 'invalid':
+        return { kind: 'invalid', reason: a.reason };
+    }
   }
 
   private serveReads(): void {
@@ -218,15 +256,8 @@ export class Replica {
       if (r.index === null || r.index > this.sm.applied) continue;
       this.reads.delete(ctx);
       const op = r.request.op;
-      if (op.f !== 'read') throw new AssertionError(`replica ${this.id}: a ${op.f} waits as a read`);
-      const rec = this.sm.get(op.key);
-      this.host.answer(r.request, r.replyTo, {
-        kind: 'ok',
-        value: rec?.value ?? null,
-        revision: rec?.revision ?? 0,
-        index: r.index,
-        partition: this.id,
-      });
+      if (!isReadOp(op)) throw new AssertionError(`replica ${this.id}: a ${op.f} waits as a read`);
+      this.host.answer(r.request, r.replyTo, this.readNow(op, r.index));
     }
   }
 
@@ -236,5 +267,33 @@ export class Replica {
     const snap = this.raft.compact(applied as LogIndex, this.sm.snapshot());
     this.storage.compact(this.id, snap);
     this.snapshotIndex = applied;
+  }
+}
+
+/** The KV face's command for a write op, and how its answer is shaped. */
+function commandOf(op: WriteOp): { readonly shape: AnswerShape; readonly kv: KvCommand } {
+  switch (op.f) {
+    case 'write':
+      return { shape: 'write', kv: { op: 'put', key: op.key, value: op.value } };
+    case 'cas':
+      return { shape: 'cas', kv: op.expected === null ? { op: 'put', key: op.key, value: op.value, ifAbsent: true } : { op: 'put', key: op.key, value: op.value, expected: op.expected } };
+    case 'delete':
+      return op.expected === undefined ? { shape: 'delete', kv: { op: 'delete', key: op.key } } : { shape: 'remove', kv: { op: 'delete', key: op.key, expected: op.expected } };
+    case 'put': {
+      const kv: KvCommand = {
+        op: 'put',
+        key: op.key,
+        value: op.value,
+        ...(op.ttlMs !== undefined ? { ttlMs: op.ttlMs } : {}),
+        ...(op.expected !== undefined ? { expected: op.expected } : {}),
+        ...(op.expectedRevision !== undefined ? { expectedRevision: op.expectedRevision } : {}),
+        ...(op.ifAbsent !== undefined ? { ifAbsent: op.ifAbsent } : {}),
+      };
+      return { shape: 'put', kv };
+    }
+    default: {
+      const _: never = op;
+      throw new AssertionError(`commandOf: unknown op ${JSON.stringify(_)}`);
+    }
   }
 }
