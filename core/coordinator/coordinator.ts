@@ -111,7 +111,7 @@ export class Coordinator {
       if (nowMs < r.retryAtMs) continue;
       if (r.outstanding) {
         // Silence: the message or its answer may be lost, or the replica may be proposing it.
-        if (r.request.op.f !== 'read') r.uncertain = true;
+        if (r.request.op.f !== 'read' && r.request.op.f !== 'get') r.uncertain = true;
         this.leaders.forget(r.partition, r.target);
         r.target = this.leaders.next(r.partition, r.target, null);
       }
@@ -126,7 +126,20 @@ export class Coordinator {
     this.host.send({ kind: 'forward', from: this.config.self, to: r.target, partition: r.partition, attempt: r.attempt, request: r.request });
   }
 
+  /**
+   * The node learned the time for the first time (its first tick): routes taken before were
+   * timed from 0, so they move by `nowMs`.
+   */
+  clockStarted(nowMs: number): void {
+    for (const r of this.routes.values()) {
+      (r as { deadlineMs: number }).deadlineMs += nowMs;
+      r.retryAtMs += nowMs;
+    }
+  }
+
   private giveUp(ctx: string, r: Route): void {
+    // An attempt still out may be proposing the write right now.
+    if (r.outstanding && r.request.op.f !== 'read' && r.request.op.f !== 'get') r.uncertain = true;
     const why = `partition ${r.partition}: no answer from its replicas [${this.map.replicasOf(r.partition).join(', ')}] within ${this.config.routeTimeoutMs} ms (last: ${r.lastReason})`;
     if (r.uncertain) this.finish(ctx, r, { kind: 'no-quorum', leaderHint: r.lastHint, reason: `${why}; the outcome is unknown, retry with the same session` });
     else this.finish(ctx, r, { kind: 'unavailable', leaderHint: r.lastHint, reason: why });

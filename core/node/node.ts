@@ -124,7 +124,12 @@ export class ClusterNode {
   /** The driver's clock (this node's local view, skew and all). Runs every group's ticks that fell due. */
   tick(nowMs: number): void {
     this.nowMs = nowMs;
-    if (this.nextTickMs === null) this.nextTickMs = nowMs + this.config.tickMs;
+    if (this.nextTickMs === null) {
+      // The first reading of the clock: anything timed before it was timed from 0.
+      this.nextTickMs = nowMs + this.config.tickMs;
+      this.coordinator.clockStarted(nowMs);
+      for (const r of this.replicas.values()) r.clockStarted(nowMs);
+    }
     let n = 0;
     while (nowMs >= this.nextTickMs && n < MAX_CATCH_UP_TICKS) {
       for (const r of this.replicas.values()) r.tick();

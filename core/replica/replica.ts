@@ -122,7 +122,8 @@ export class Replica {
     const deadlineMs = nowMs + this.config.requestTimeoutMs;
     const op = req.op;
     if (isReadOp(op)) {
-      const level = op.consistency ?? 'strong';
+      const asked = op.consistency ?? 'strong';
+      const level = asked === 'strong' && this.config.bugs?.has('eventual-as-strong') === true ? 'eventual' : asked;
       const st = this.raft.status();
       switch (level) {
         case 'eventual':
@@ -167,6 +168,12 @@ export class Replica {
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
     const rec = this.sm.get(op.key);
     return { kind: 'ok', value: rec?.value ?? null, revision: rec?.revision ?? 0, index, partition: this.id };
+  }
+
+  /** The node's first tick: waits taken before it were timed from 0. */
+  clockStarted(nowMs: number): void {
+    for (const w of this.writes.values()) (w as { deadlineMs: number }).deadlineMs += nowMs;
+    for (const r of this.reads.values()) (r as { deadlineMs: number }).deadlineMs += nowMs;
   }
 
   /**
