@@ -14,8 +14,13 @@ import { assert, AssertionError, type LogIndex } from '../types.js';
 import { decodeReplicaCommand, type AnswerShape } from './command.js';
 import { readSession, SESSION_TTL_MS, sweepSessions, writeSession, type SessionAnswer } from './sessions.js';
 
-/** The replica's own meta (namespace 'R'): the last log index applied, no-ops included. */
-const REPLICA_META_KEY = Uint8Array.of(0x52, 0x01);
+/**
+ * The replica's own meta: the last log index applied (no-ops included) and the log time.
+ * Namespace 'P' (0x50): the store's other faces use 'K' (KV), 'R' (records), 'L' (locks) and
+ * sessions 'S', so all of them can share this one store.
+ */
+export const REPLICA_NAMESPACE = 0x50;
+const REPLICA_META_KEY = Uint8Array.of(REPLICA_NAMESPACE, 0x01);
 
 /** Thrown when snapshot bytes fail their checksum or do not parse: the node must not use them. */
 export class SnapshotCorruptError extends Error {
