@@ -58,6 +58,8 @@ export class Replica {
   private readonly writes = new Map<string, Waiter>();
   private readonly reads = new Map<string, Waiter>();
   private soft: SoftState;
+  /** The node's clock as last seen (reads judge TTL expiry by it). */
+  private nowMs = 0;
   private snapshotIndex: number;
 
   constructor(
@@ -118,6 +120,7 @@ export class Replica {
    * a retransmission already applied), else null: the answer comes later through host.answer.
    */
   submit(req: ClientRequest, replyTo: ReplyTo, nowMs: number): ClientResult | null {
+    this.nowMs = nowMs;
     const ctx = `${req.clientId}:${req.seq}`;
     const deadlineMs = nowMs + this.config.requestTimeoutMs;
     const op = req.op;
@@ -166,7 +169,7 @@ export class Replica {
   }
 
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
-    const rec = this.sm.get(op.key);
+    const rec = this.sm.get(op.key, this.nowMs);
     return { kind: 'ok', value: rec?.value ?? null, revision: rec?.revision ?? 0, index, partition: this.id };
   }
 
@@ -181,6 +184,7 @@ export class Replica {
    * it may still commit later and its session answers a retry). Nothing waits forever.
    */
   expire(nowMs: number): void {
+    this.nowMs = nowMs;
     for (const [k, w] of this.writes) {
       if (w.deadlineMs > nowMs) continue;
       this.writes.delete(k);

@@ -56,9 +56,13 @@ export class PartitionStateMachine {
     return this.appliedIndex;
   }
 
-  /** A key's current value (expiry judged at the last applied log time). */
-  get(key: string): KvRecord | undefined {
-    const r = this.kv.read({ op: 'get', key });
+  /**
+   * A key's current value. Expiry is judged at `atMs` when given (the serving node's clock: a
+   * read changes nothing, so it may use it), never before the last applied log time.
+   */
+  get(key: string, atMs?: number): KvRecord | undefined {
+    const at = atMs === undefined ? undefined : timestamp(Math.max(this.kv.appliedTimestamp, timestampFromMs(Math.floor(atMs))));
+    const r = this.kv.read({ op: 'get', key }, at);
     if (r.status === 'ok' && r.op === 'get') return { value: r.entry.value, revision: r.entry.revision };
     return undefined;
   }

@@ -140,6 +140,33 @@ describe('read consistency levels', () => {
     expect(c.nodes.get(lonely)!.pendingRequests()).toBe(0);
   });
 
+  it('the richer ops: put with a TTL expires for reads by the clock even with no later write; put conditions answer cas-failed', () => {
+    const c = new Cluster(ids(3), 3);
+    c.run(1000);
+    const leader = c.leader();
+    c.request(leader, { clientId: 1, seq: 1, op: { f: 'put', key: 't', value: { a: [1, 2] }, ttlMs: 200 } });
+    c.run(50);
+    expect(c.reply(1, 1)?.result).toMatchObject({ kind: 'ok', value: { a: [1, 2] } });
+    c.request(leader, { clientId: 2, seq: 1, op: { f: 'get', key: 't' } });
+    c.run(50);
+    expect(c.reply(2, 1)?.result).toMatchObject({ kind: 'ok', value: { a: [1, 2] } });
+    c.run(300); // no entry applies in between: expiry is judged by the serving node's clock
+    for (const [i, consistency] of (['strong', 'leader', 'eventual'] as const).entries()) {
+      c.request(leader, { clientId: 2, seq: 2 + i, op: { f: 'get', key: 't', consistency } });
+      c.run(50);
+      expect(c.reply(2, 2 + i)?.result, consistency).toMatchObject({ kind: 'ok', value: null, revision: 0 });
+    }
+    c.request(leader, { clientId: 1, seq: 2, op: { f: 'put', key: 'u', value: 1, ifAbsent: true } });
+    c.request(leader, { clientId: 3, seq: 1, op: { f: 'put', key: 'u', value: 2, ifAbsent: true } });
+    c.request(leader, { clientId: 4, seq: 1, op: { f: 'put', key: 'v', value: 2, expected: 1 } });
+    c.request(leader, { clientId: 5, seq: 1, op: { f: 'put', key: '', value: 2 } });
+    c.run(100);
+    expect(c.reply(1, 2)?.result.kind).toBe('ok');
+    expect(c.reply(3, 1)?.result).toEqual({ kind: 'cas-failed', current: 1 });
+    expect(c.reply(4, 1)?.result).toEqual({ kind: 'cas-failed', current: null });
+    expect(c.reply(5, 1)?.result.kind).toBe('invalid');
+  });
+
   it('a leader read on a follower is routed to the leader it knows', () => {
     const c = new Cluster(ids(3), 3);
     c.run(1000);
