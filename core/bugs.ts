@@ -11,6 +11,7 @@ export const PLANTED_BUGS = {
   'apply-uncommitted': 'a node applies entries to its state machine before they are committed',
   'truncate-committed': 'a follower drops entries at or below its commit index when an append conflicts with them',
   'lock-release-early': 'a transaction releases its locks before its commit has been applied',
+  'eventual-as-strong': 'a replica serves a strong read from its own applied state (as if it were an eventual read), without ReadIndex',
 } as const;
 
 export type PlantedBug = keyof typeof PLANTED_BUGS;

@@ -31,7 +31,9 @@ export type ViolationKind =
   | 'committed-entry-unsafe'
   | 'assertion'
   | 'liveness'
-  | 'linearizability';
+  | 'linearizability'
+  /** A leader or eventual read returned a value no committed write of that key ever wrote. */
+  | 'weak-read-uncommitted';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -149,6 +151,11 @@ export class SafetyChecks {
       if (prior === undefined) c.seen.set(key, h);
       else if (prior !== h) this.fail('log-matching', `partition ${p}: ${node} holds a different entry at index ${e.index}, term ${e.term} than another node`);
     }
+  }
+
+  /** Whether (index, term) of partition p is known committed (a leader's commit passed it). */
+  isCommitted(p: number, index: number, term: number): boolean {
+    return this.part(p).committedTerm[index] === term;
   }
 
   applied(node: NodeId, p: number, e: Entry): void {

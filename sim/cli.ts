@@ -8,11 +8,17 @@ import { sweepMain } from './sweep.js';
 import { runSimulation } from './world.js';
 
 const RUN_OPTIONS = `  --nodes N            cluster size (default 5)
-  --partitions P       Raft groups, keys spread over them by hash (default 1)
+  --partitions P       Raft groups, keys spread over them by hash (default 1); each
+                       is replicated on RF nodes chosen by rendezvous hashing
+  --replication-factor R  replicas per partition (default from --nodes: 1 -> 1,
+                       2-3 -> 2, 4+ -> 3); at most --nodes
   --duration-ms V      virtual time to simulate (default 60000); faults stop at
                        max(V-15000, 0.75V) and the cluster must recover by V
   --faults LIST        comma-separated: ${FAULT_KINDS.join(', ')};
                        or all (default: each seed draws its own mix) or none
+  --consistency C      read levels of the workload: strong (default), leader, eventual,
+                       or mixed (each read draws one); leader/eventual reads are kept
+                       out of the linearizability check and must return a committed value
   --bug NAME           switch on one planted bug (see --list-bugs)
   --workload kv        the client workload (kv; bank/records/mixed not built yet)`;
 

@@ -2,7 +2,7 @@
 import { isPlantedBug, type PlantedBug } from '../core/bugs.js';
 import { FAULT_KINDS, parseFaults, type FaultKind, type FaultSchedule } from './faults.js';
 import type { ClusterTuning } from './tuning.js';
-import type { WorkloadConfig } from './workload.js';
+import { CONSISTENCY_MIXES, type ConsistencyMix, type WorkloadConfig } from './workload.js';
 
 export const WORKLOADS = ['kv', 'bank', 'records', 'mixed'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -11,6 +11,10 @@ export interface SimOptions {
   readonly seed: number;
   readonly nodes: number;
   readonly partitions: number;
+  /** Replicas per partition; default from the cluster size (1 -> 1, 2-3 -> 2, 4+ -> 3). */
+  readonly replicationFactor?: number;
+  /** The read levels of the workload (default strong). */
+  readonly consistency?: ConsistencyMix;
   readonly durationMs: number;
   /** The fault kinds allowed; `swarm` when the user said `all` (each seed draws its own mix). */
   readonly faults: ReadonlySet<FaultKind>;
@@ -61,6 +65,8 @@ export class UsageError extends Error {
 export interface RunFlags {
   nodes: number;
   partitions: number;
+  replicationFactor: number | null;
+  consistency: ConsistencyMix;
   durationMs: number;
   faultsText: string;
   bug: PlantedBug | null;
@@ -68,7 +74,7 @@ export interface RunFlags {
 }
 
 export function defaultFlags(): RunFlags {
-  return { nodes: DEFAULT_OPTIONS.nodes, partitions: DEFAULT_OPTIONS.partitions, durationMs: DEFAULT_OPTIONS.durationMs, faultsText: 'all', bug: null, workload: 'kv' };
+  return { nodes: DEFAULT_OPTIONS.nodes, partitions: DEFAULT_OPTIONS.partitions, replicationFactor: null, consistency: 'strong', durationMs: DEFAULT_OPTIONS.durationMs, faultsText: 'all', bug: null, workload: 'kv' };
 }
 
 export function parseIntArg(flag: string, v: string | undefined, min: number, max: number): number {
@@ -89,6 +95,13 @@ export function parseRunFlag(flags: RunFlags, args: readonly string[], i: number
       return 2;
     case '--partitions':
       flags.partitions = parseIntArg(a, v, 1, 64);
+      return 2;
+    case '--replication-factor':
+      flags.replicationFactor = parseIntArg(a, v, 1, 15);
+      return 2;
+    case '--consistency':
+      if (v === undefined || !(CONSISTENCY_MIXES as readonly string[]).includes(v)) throw new UsageError(`--consistency expects one of ${CONSISTENCY_MIXES.join(', ')}`);
+      flags.consistency = v as ConsistencyMix;
       return 2;
     case '--duration-ms':
       flags.durationMs = parseIntArg(a, v, 100, 24 * 3600 * 1000);
@@ -121,6 +134,9 @@ export const BUGS_NEEDING_WORKLOAD: Partial<Record<PlantedBug, WorkloadName>> = 
 
 /** Check flags that parse but cannot run yet; returns the reason, or null. */
 export function unsupported(flags: RunFlags): string | null {
+  if (flags.replicationFactor !== null && flags.replicationFactor > flags.nodes) {
+    return `--replication-factor ${flags.replicationFactor} is more than --nodes ${flags.nodes}: a partition cannot have more replicas than there are nodes`;
+  }
   if (flags.workload !== 'kv') return `--workload ${flags.workload} is not built yet; only kv is`;
   if (flags.bug !== null) {
     const need = BUGS_NEEDING_WORKLOAD[flags.bug];
@@ -134,6 +150,8 @@ export function optionsFromFlags(seed: number, flags: RunFlags, extra: Partial<S
   return defaultOptions(seed, {
     nodes: flags.nodes,
     partitions: flags.partitions,
+    ...(flags.replicationFactor !== null ? { replicationFactor: flags.replicationFactor } : {}),
+    ...(flags.consistency !== 'strong' ? { consistency: flags.consistency } : {}),
     durationMs: flags.durationMs,
     faults,
     swarm: flags.faultsText.trim() === 'all',
@@ -146,6 +164,8 @@ export function optionsFromFlags(seed: number, flags: RunFlags, extra: Partial<S
 export function reproduceCommand(seed: number, flags: RunFlags): string {
   const parts = ['./bin/conclave', 'sim', '--seed', String(seed), '--nodes', String(flags.nodes)];
   if (flags.partitions !== DEFAULT_OPTIONS.partitions) parts.push('--partitions', String(flags.partitions));
+  if (flags.replicationFactor !== null) parts.push('--replication-factor', String(flags.replicationFactor));
+  if (flags.consistency !== 'strong') parts.push('--consistency', flags.consistency);
   parts.push('--duration-ms', String(flags.durationMs), '--faults', flags.faultsText);
   if (flags.bug !== null) parts.push('--bug', flags.bug);
   if (flags.workload !== 'kv') parts.push('--workload', flags.workload);

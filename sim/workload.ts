@@ -3,10 +3,22 @@
 // sometimes a random node) through the simulated network, and records the history in the
 // CONTRACTS.md format. A timeout ends the operation as `info` and retires the process (a new
 // process id takes over the machine); a definite refusal ends it as `fail`.
-import type { KvOp, KvValue } from '../core/node/command.js';
+import type { KvOp as NodeOp, KvValue, ReadConsistency } from '../core/node/command.js';
 import type { ClientReply, ClientRequest } from '../core/node/types.js';
 import type { HistoryEvent } from '../jepsen/types.js';
 import type { Rng } from './rng.js';
+
+/** The ops this workload issues: the history format's four. */
+type KvOp = Extract<NodeOp, { readonly f: 'read' | 'write' | 'cas' | 'delete' }>;
+
+/** The read levels a run uses (`--consistency`): one level, or `mixed` (each read draws one). */
+export type ConsistencyMix = ReadConsistency | 'mixed';
+export const CONSISTENCY_MIXES: readonly ConsistencyMix[] = ['strong', 'leader', 'eventual', 'mixed'];
+
+/** A read below `strong`: kept out of the linearizability history, checked for what its level promises. */
+function weakLevel(op: NodeOp): ReadConsistency | null {
+  return op.f === 'read' && op.consistency !== undefined && op.consistency !== 'strong' ? op.consistency : null;
+}
 
 export interface WorkloadConfig {
   readonly clients: number;
@@ -44,6 +56,8 @@ export interface WorkloadIo {
   acknowledged(partition: number, index: number): void;
   /** For the trace: a client event. */
   note(slot: number, text: () => string, code: number): void;
+  /** A `leader` or `eventual` read returned `value` (checked against what its level promises). */
+  weakRead?(key: string, value: unknown, level: ReadConsistency, nowMs: number): void;
 }
 
 export interface WorkloadStats {
@@ -74,6 +88,9 @@ export class KvWorkload {
     private readonly nodes: number,
     private readonly rng: Rng,
     private readonly io: WorkloadIo,
+    private readonly consistency: ConsistencyMix = 'strong',
+    /** Draws the level of each read under `mixed` (separate, so strong-only runs draw as before). */
+    private readonly consistencyRng: Rng | null = null,
   ) {
     this.keyNames = Array.from({ length: config.keys }, (_, i) => `k${i}`);
     for (let s = 0; s < config.clients; s++) this.slots.push({ process: this.nextProcess++, seq: 0, preferred: null, outstanding: null });
@@ -91,7 +108,10 @@ export class KvWorkload {
     const key = this.rng.pick(this.keyNames);
     const rr = this.config.readRatio;
     const r = this.rng.next();
-    if (r < rr) return { f: 'read', key };
+    if (r < rr) {
+      const level = this.consistency === 'mixed' ? this.consistencyRng!.pick(['strong', 'leader', 'eventual'] as const) : this.consistency;
+      return level === 'strong' ? { f: 'read', key } : { f: 'read', key, consistency: level };
+    }
     const w = (r - rr) / (1 - rr);
     if (w < 0.6) return { f: 'write', key, value: this.nextValue++ };
     if (w < 0.9) {
@@ -123,7 +143,7 @@ export class KvWorkload {
     const node = s.preferred !== null && this.rng.chance(0.8) ? s.preferred : this.rng.int(0, this.nodes - 1);
     s.outstanding = { request, node, invokedAtMs: nowMs };
     this.stats.invoked++;
-    this.record(s.process, 'invoke', op, invokeValue(op), nowMs);
+    if (weakLevel(op) === null) this.record(s.process, 'invoke', op, invokeValue(op), nowMs);
     this.io.note(slot, () => `client p${s.process} -> n${node + 1} ${describeOp(op)}`, 1);
     this.io.send(slot, node, request);
     this.io.scheduleTimeout(slot, s.process, s.seq, nowMs + this.config.timeoutMs);
@@ -134,15 +154,31 @@ export class KvWorkload {
     const o = s.outstanding;
     if (o === null || reply.clientId !== s.process || reply.seq !== o.request.seq) return; // late or duplicate
     s.outstanding = null;
-    const op = o.request.op;
+    const op = o.request.op as KvOp;
     const res = reply.result;
+    const weak = weakLevel(op);
+    if (weak !== null) {
+      // Not in the history: a stale read is allowed at this level, so the kv model cannot judge it.
+      if (res.kind === 'ok') {
+        s.preferred = from;
+        this.stats.ok++;
+        this.io.weakRead?.(op.key, res.value, weak, nowMs);
+        this.io.note(slot, () => `client p${s.process} <- n${from + 1} ok ${describeOp(op)} (${weak}) = ${JSON.stringify(res.value)}`, 2);
+      } else {
+        s.preferred = res.kind === 'unavailable' || res.kind === 'no-quorum' ? (res.leaderHint !== null ? Number(res.leaderHint.slice(1)) - 1 : null) : s.preferred;
+        this.stats.fail++;
+        this.io.note(slot, () => `client p${s.process} <- n${from + 1} ${res.kind} ${describeOp(op)} (${weak})`, 4);
+      }
+      this.io.scheduleNext(slot, nowMs + this.think());
+      return;
+    }
     switch (res.kind) {
       case 'ok': {
         s.preferred = from;
         const value = op.f === 'read' ? res.value : op.f === 'cas' ? [op.expected, op.value] : op.f === 'write' ? op.value : null;
         this.record(s.process, 'ok', op, value, nowMs);
         this.stats.ok++;
-        if (op.f === 'read') this.remember(op.key, res.value);
+        if (op.f === 'read') this.remember(op.key, res.value as KvValue | null);
         else {
           this.stats.committed++;
           this.io.acknowledged(res.partition, res.index);
@@ -156,7 +192,7 @@ export class KvWorkload {
         s.preferred = from;
         this.record(s.process, 'fail', op, op.f === 'cas' ? [op.expected, op.value] : null, nowMs);
         this.stats.fail++;
-        this.remember(op.key, res.current);
+        this.remember(op.key, res.current as KvValue | null);
         this.io.note(slot, () => `client p${s.process} <- n${from + 1} fail ${describeOp(op)} (current ${JSON.stringify(res.current)})`, 3);
         break;
       case 'unavailable':
@@ -164,6 +200,24 @@ export class KvWorkload {
         this.record(s.process, 'fail', op, invokeValue(op), nowMs);
         this.stats.fail++;
         this.io.note(slot, () => `client p${s.process} <- n${from + 1} fail ${describeOp(op)} (${res.reason})`, 4);
+        break;
+      case 'invalid':
+        // The workload sends only well-formed ops: this is the node's bug, not the client's.
+        throw new Error(`node refused a well-formed ${describeOp(op)}: ${res.reason}`);
+      case 'no-quorum':
+        // Routed but unanswered in time: a write may have applied. Indeterminate, like a timeout.
+        if (op.f === 'read') {
+          s.preferred = null;
+          this.record(s.process, 'fail', op, null, nowMs);
+          this.stats.fail++;
+        } else {
+          this.record(s.process, 'info', op, invokeValue(op), nowMs);
+          this.stats.info++;
+          s.process = this.nextProcess++;
+          s.seq = 0;
+          s.preferred = null;
+        }
+        this.io.note(slot, () => `client p${o.request.clientId} <- n${from + 1} no-quorum ${describeOp(op)} (${res.reason})`, 6);
         break;
       default: {
         const _: never = res;
@@ -178,7 +232,12 @@ export class KvWorkload {
     const o = s.outstanding;
     if (o === null || s.process !== process || o.request.seq !== seq) return;
     s.outstanding = null;
-    this.record(process, 'info', o.request.op, invokeValue(o.request.op), nowMs);
+    if (weakLevel(o.request.op) !== null) {
+      this.stats.fail++;
+      this.io.scheduleNext(slot, nowMs + this.think());
+      return;
+    }
+    this.record(process, 'info', o.request.op as KvOp, invokeValue(o.request.op as KvOp), nowMs);
     this.stats.info++;
     this.io.note(slot, () => `client p${process} timed out on ${describeOp(o.request.op)}; retiring it`, 5);
     // A process whose operation is indeterminate is never reused.
@@ -205,16 +264,20 @@ function invokeValue(op: KvOp): unknown {
   }
 }
 
-export function describeOp(op: KvOp): string {
+export function describeOp(op: NodeOp): string {
   switch (op.f) {
     case 'read':
-      return `read ${op.key}`;
+      return `read ${op.key}${op.consistency !== undefined ? ` (${op.consistency})` : ''}`;
     case 'write':
       return `write ${op.key}=${JSON.stringify(op.value)}`;
     case 'cas':
       return `cas ${op.key} ${JSON.stringify(op.expected)}->${JSON.stringify(op.value)}`;
     case 'delete':
       return `delete ${op.key}`;
+    case 'put':
+      return `put ${op.key}=${String(op.value)}`;
+    case 'get':
+      return `get ${op.key}`;
     default: {
       const _: never = op;
       return String(_);

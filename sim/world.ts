@@ -6,6 +6,8 @@ import { ClusterNode, NodeStartError } from '../core/node/node.js';
 import type { ClientReply, ClientRequest, NodeConfig, PeerMessage } from '../core/node/types.js';
 import { DEFAULT_NODE_TUNING } from '../core/node/types.js';
 import type { Entry, Message, RaftGroup, Role } from '../core/raft/types.js';
+import { PartitionMap } from '../core/partition/index.js';
+import { decodeReplicaCommand } from '../core/replica/command.js';
 import { AssertionError, nodeId, partitionId, type NodeId } from '../core/types.js';
 import { checkHistory } from '../jepsen/check.js';
 import type { HistoryEvent } from '../jepsen/types.js';
@@ -18,7 +20,7 @@ import type { SimOptions } from './options.js';
 import { Rng } from './rng.js';
 import { Trace } from './trace.js';
 import { drawTuning, type ClusterTuning } from './tuning.js';
-import { KvWorkload } from './workload.js';
+import { describeOp, KvWorkload } from './workload.js';
 
 type SimEvent =
   | { readonly t: 'peer'; readonly to: number; readonly from: number; readonly pm: PeerMessage }
@@ -129,6 +131,37 @@ export function settleMs(durationMs: number, tuning: ClusterTuning): number {
   return Math.min(durationMs, Math.max(floor, Math.min(15_000, Math.floor(durationMs * 0.25))));
 }
 
+/** Trace code of a peer message: Raft message types 1..11, request forwarding 20/21. */
+function peerCode(pm: PeerMessage): number {
+  switch (pm.kind) {
+    case 'raft':
+      return MSG_CODES[pm.message.type];
+    case 'forward':
+      return 20;
+    case 'forward-reply':
+      return 21;
+    default: {
+      const _: never = pm;
+      throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
+    }
+  }
+}
+
+function shortPeerMessage(pm: PeerMessage): string {
+  switch (pm.kind) {
+    case 'raft':
+      return shortMessage(pm.message);
+    case 'forward':
+      return `forward#${pm.attempt} ${pm.from}->${pm.to} ${describeOp(pm.request.op)}`;
+    case 'forward-reply':
+      return `forward-reply#${pm.attempt} ${pm.from}->${pm.to} ${pm.result.kind}`;
+    default: {
+      const _: never = pm;
+      throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
+    }
+  }
+}
+
 export function shortMessage(m: Message): string {
   const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
   switch (m.type) {
@@ -193,11 +226,21 @@ class World {
   private partitionsCut = 0;
   private stopped = false;
   private lastLeader: NodeId | null = null;
+  /** For the weak-read check: entries seen applied, and the (partition, index, term) of each (key, value) written. */
+  private readonly writeSeen = new Set<string>();
+  private readonly writers = new Map<string, Array<{ readonly p: number; readonly index: number; readonly term: number }>>();
+  /** Placement: the same map every node computes (RF from the cluster size unless overridden). */
+  private readonly map: PartitionMap;
 
   constructor(private readonly o: SimOptions) {
     if (!Number.isInteger(o.nodes) || o.nodes < 1) throw new Error(`nodes must be >= 1, got ${o.nodes}`);
     if (!Number.isInteger(o.partitions) || o.partitions < 1) throw new Error(`partitions must be >= 1, got ${o.partitions}`);
     this.rng = new Rng(`conclave-sim/${o.seed}`);
+    this.map = new PartitionMap({
+      nodes: Array.from({ length: o.nodes }, (_, i) => nodeId(`n${i + 1}`)),
+      partitions: o.partitions,
+      ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+    });
     this.faultRng = this.rng.fork('fault-runtime');
     this.trace = new Trace(o.trace);
     this.checks = new SafetyChecks(o.partitions);
@@ -249,7 +292,8 @@ class World {
       scheduleTimeout: (slot, process, seq, atMs) => this.queue.push(atMs, { t: 'client-timeout', slot, process, seq }),
       acknowledged: (p, index) => this.checks.acknowledged(p, index),
       note: (slot, text, code) => this.trace.record(this.now, 60 + code, slot, 0, 0, text),
-    });
+      weakRead: (key, value, level) => this.checkWeakRead(key, value, level),
+    }, o.consistency ?? 'strong', o.consistency !== undefined && o.consistency !== 'strong' ? this.rng.fork('consistency') : null);
     this.workload.probeFromMs = this.healAtMs;
   }
 
@@ -268,7 +312,10 @@ class World {
   private nodeConfig(s: NodeSlot): NodeConfig {
     const observer = {
       persisted: (node: NodeId, p: number, entries: readonly Entry[]) => this.checks.persisted(node, p, entries),
-      applied: (node: NodeId, p: number, e: Entry) => this.checks.applied(node, p, e),
+      applied: (node: NodeId, p: number, e: Entry) => {
+        this.checks.applied(node, p, e);
+        if (this.o.consistency !== undefined && this.o.consistency !== 'strong') this.noteWrite(p, e);
+      },
       roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: RaftGroup) => {
         this.trace.record(this.now, 3, s.index, ROLE_CODES[role], term, () => `${node} p${p} becomes ${role} in term ${term}${leader !== null ? ` (leader ${leader})` : ''}`);
         const armed = role === 'leader' && p === 0 ? this.armedIsolations.shift() : undefined;
@@ -284,6 +331,7 @@ class World {
       id: s.id,
       nodes: this.slots.map((x) => x.id),
       partitions: this.o.partitions,
+      replicationFactor: this.map.replicationFactor,
       ...DEFAULT_NODE_TUNING,
       tickMs: this.tuning.tickMs,
       electionTicks: this.tuning.electionTicks,
@@ -327,10 +375,12 @@ class World {
     if (node === null) return;
     const out = node.drain();
     for (const pm of out.messages) {
-      const to = this.nodeIndex(pm.message.to);
-      const m = pm.message;
-      this.trace.record(this.now, 10, s.index, to, MSG_CODES[m.type], this.o.trace ? () => `send p${pm.partition} ${shortMessage(m)}` : undefined);
-      if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
+      const to = this.nodeIndex(pm.to);
+      this.trace.record(this.now, 10, s.index, to, peerCode(pm), this.o.trace ? () => `send p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
+      if (pm.kind === 'raft') {
+        const m = pm.message;
+        if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
+      }
       for (const at of this.net.send(this.now, s.index, to)) this.queue.push(at, { t: 'peer', to, from: s.index, pm });
     }
     for (const reply of out.replies) {
@@ -338,24 +388,26 @@ class World {
       if (slot === undefined) continue;
       for (const at of this.net.send(this.now, s.index, this.o.nodes + slot)) this.queue.push(at, { t: 'reply', slot, from: s.index, reply });
     }
-    for (let p = 0; p < this.o.partitions; p++) {
-      const st = node.status(partitionId(p));
+    for (const pid of node.hostedPartitions()) {
+      const p = pid as number;
+      const st = node.status(pid);
       // Commit never goes back within one incarnation (lastCommit is reset on restart).
       if (st.commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${st.commit}`);
       if (st.commit > s.lastCommit[p]! && st.role === 'leader') {
         const g = node.raftGroup(partitionId(p));
         this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
         const t = g.termAt(st.commit);
-        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p), this.slots.length);
+        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p), this.map.replicasOf(pid).length);
       }
       s.lastCommit[p] = st.commit;
     }
   }
 
-  /** Every node's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */
+  /** Every replica's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */
   private logViews(p: number): LogView[] {
     const out: LogView[] = [];
     for (const x of this.slots) {
+      if (!this.map.isReplica(x.id, partitionId(p))) continue;
       if (x.node !== null) {
         const g = x.node.raftGroup(partitionId(p));
         const st = g.status();
@@ -379,6 +431,7 @@ class World {
     if (loaded.kind === 'damaged') return null;
     const out: LogView[] = [];
     for (let p = 0; p < this.o.partitions; p++) {
+      // Indexed by partition; a partition this node does not replicate has no log here.
       const ps = loaded.groups.get(partitionId(p));
       const snapIndex = ps?.snapshot?.meta.index ?? 0;
       const snapTerm = ps?.snapshot?.meta.term ?? 0;
@@ -417,11 +470,45 @@ class World {
     return this.slots[t.node % this.slots.length] ?? null;
   }
 
+  /** Whether damaging s's disk too still leaves every partition s replicates a healthy majority. */
+  private mayCorrupt(s: NodeSlot): boolean {
+    for (const p of this.map.partitionsOf(s.id)) {
+      const replicas = this.map.replicasOf(p);
+      let damaged = 1;
+      for (const r of replicas) if (r !== s.id && this.corruptible.has(this.nodeIndex(r))) damaged++;
+      if (damaged > Math.floor((replicas.length - 1) / 2)) return false;
+    }
+    return true;
+  }
+
+  /** Remember which (partition, index, term) wrote which value of which key (for the weak-read check). */
+  private noteWrite(p: number, e: Entry): void {
+    if (e.kind !== 'normal' || e.data.length === 0) return;
+    const id = `${p}/${e.index}/${e.term}`;
+    if (this.writeSeen.has(id)) return;
+    this.writeSeen.add(id);
+    const { kv } = decodeReplicaCommand(e.data);
+    const cmd = kv as { op?: unknown; key?: unknown; value?: unknown };
+    if (cmd.op !== 'put' || typeof cmd.key !== 'string') return;
+    const k = `${cmd.key}\u0000${JSON.stringify(cmd.value)}`;
+    const list = this.writers.get(k) ?? [];
+    list.push({ p, index: e.index, term: e.term });
+    this.writers.set(k, list);
+  }
+
+  /** A leader/eventual read must return null or a value some committed write of that key wrote. */
+  private checkWeakRead(key: string, value: unknown, level: string): void {
+    if (value === null) return;
+    const list = this.writers.get(`${key}\u0000${JSON.stringify(value)}`) ?? [];
+    if (list.some((w) => this.checks.isCommitted(w.p, w.index, w.term))) return;
+    this.checks.fail('weak-read-uncommitted', `a ${level} read of ${key} returned ${JSON.stringify(value)}, which no committed write of ${key} wrote${list.length > 0 ? ` (written by uncommitted entries ${list.map((w) => `p${w.p}@${w.index}/t${w.term}`).join(', ')})` : ''}`);
+  }
+
   private currentLeader(p: number): NodeSlot | null {
     let best: NodeSlot | null = null;
     let bestTerm = -1;
     for (const s of this.slots) {
-      if (s.node === null || s.paused) continue;
+      if (s.node === null || s.paused || !s.node.hosts(partitionId(p))) continue;
       const st = s.node.status(partitionId(p));
       if (st.role === 'leader' && st.term > bestTerm) {
         best = s;
@@ -487,8 +574,8 @@ class World {
       }
       case 'bitflip': {
         const s = this.slots[f.node % this.slots.length]!;
-        const budget = Math.floor((this.slots.length - 1) / 2);
-        if (!this.corruptible.has(s.index) && this.corruptible.size >= budget) return;
+        // Damage at most a minority of every replica set (a damaged disk never serves again).
+        if (!this.corruptible.has(s.index) && !this.mayCorrupt(s)) return;
         if (s.disk.flipBit(new Rng(`flip/${f.pick}`))) {
           this.corruptible.add(s.index);
           this.say(`a bit flips on the disk of ${s.id}`);
@@ -632,8 +719,8 @@ class World {
       return;
     }
     if (e.t === 'peer') {
-      const m = e.pm.message;
-      this.trace.record(this.now, 1, e.from, e.to, MSG_CODES[m.type], this.o.trace ? () => `recv p${e.pm.partition} ${shortMessage(m)}` : undefined);
+      const pm = e.pm;
+      this.trace.record(this.now, 1, e.from, e.to, peerCode(pm), this.o.trace ? () => `recv p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
       s.node.receive(e.pm);
     } else {
       s.node.request(e.req);

@@ -1,5 +1,4 @@
 export * from './command.js';
-export * from './kv-state-machine.js';
 export * from './node.js';
 export * from './storage-port.js';
 export * from './types.js';

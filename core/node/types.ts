@@ -3,8 +3,9 @@
 import type { Bugs } from '../bugs.js';
 import type { Entry, Message, RaftGroup, Role } from '../raft/types.js';
 import type { LogIndex, NodeId, PartitionId, Random, Term } from '../types.js';
-import type { KvOp, KvValue } from './command.js';
-import type { ApplyResult } from './kv-state-machine.js';
+import type { Value } from '../storage/encoding.js';
+import type { SessionAnswer } from '../replica/sessions.js';
+import type { KvOp } from './command.js';
 
 /** A client's request. (clientId, seq) names it uniquely; a client has one outstanding request. */
 export interface ClientRequest {
@@ -14,12 +15,26 @@ export interface ClientRequest {
 }
 
 export type ClientResult =
-  /** It happened. `value`: for reads the value seen (null: absent); for writes/cas the value written. */
-  | { readonly kind: 'ok'; readonly value: KvValue | null; readonly revision: number; readonly index: LogIndex; readonly partition: PartitionId }
-  /** A cas whose expected value did not match: it certainly did not happen. */
-  | { readonly kind: 'cas-failed'; readonly current: KvValue | null }
-  /** This node could not take the request (no known leader, or the group refused it): it did not happen. */
-  | { readonly kind: 'unavailable'; readonly leaderHint: NodeId | null; readonly reason: string };
+  /**
+   * It happened. `value`: for reads the value seen (null: absent); for writes/cas/put the value
+   * written; null for deletes. `revision`: the store revision of the key's last change (reads) or
+   * of this write (0 for a delete of an absent key). `index`: the log index it applied at (for
+   * reads: the index the read was served at). Values are core/storage `Value`s; the original ops
+   * only ever see string | number | boolean.
+   */
+  | { readonly kind: 'ok'; readonly value: Value; readonly revision: number; readonly index: LogIndex; readonly partition: PartitionId }
+  /** A condition (cas expected, put expected/expectedRevision/ifAbsent) did not hold: it certainly did not happen. */
+  | { readonly kind: 'cas-failed'; readonly current: Value }
+  /** The request is malformed or breaks a limit (a client's mistake, not retryable): it did not happen. */
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** This node could not take the request (no known leader, or the group refused it): it did not happen. Retryable. */
+  | { readonly kind: 'unavailable'; readonly leaderHint: NodeId | null; readonly reason: string }
+  /**
+   * The request was routed to the partition's replicas but no answer came within the routing
+   * bound (NodeConfig.routeTimeoutMs): a write MAY have applied (its outcome is unknown; retry
+   * it with the same clientId and seq and it applies at most once). Retryable.
+   */
+  | { readonly kind: 'no-quorum'; readonly leaderHint: NodeId | null; readonly reason: string };
 
 export interface ClientReply {
   readonly clientId: number;
@@ -27,26 +42,73 @@ export interface ClientReply {
   readonly result: ClientResult;
 }
 
-/** What travels between nodes: one Raft message of one group. */
-export interface PeerMessage {
+/**
+ * What travels between nodes. Every variant names its sender and its destination at the top
+ * level, so a transport routes it by `to` without looking inside.
+ */
+export type PeerMessage = RaftPeerMessage | ForwardRequest | ForwardReply;
+
+/** One Raft message of one partition's group (`from`/`to` equal the message's own). */
+export interface RaftPeerMessage {
+  readonly kind: 'raft';
+  readonly from: NodeId;
+  readonly to: NodeId;
   readonly partition: PartitionId;
   readonly message: Message;
+}
+
+/** A client request routed by its coordinator (`from`) to a replica of the partition (`to`). */
+export interface ForwardRequest {
+  readonly kind: 'forward';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly partition: PartitionId;
+  /** Which routing attempt of the coordinator this is (1, 2, ...): refusals of older attempts are ignored. */
+  readonly attempt: number;
+  readonly request: ClientRequest;
+}
+
+/** The replica's answer to a ForwardRequest, back to its coordinator. */
+export interface ForwardReply {
+  readonly kind: 'forward-reply';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly partition: PartitionId;
+  readonly attempt: number;
+  readonly clientId: number;
+  readonly seq: number;
+  readonly result: ClientResult;
 }
 
 /** Hooks for the simulator's checks and for status pages; a node works without them. */
 export interface NodeObserver {
   /** Entries the node just made durable-or-written (before any message acknowledging them left). */
   persisted?(node: NodeId, partition: PartitionId, entries: readonly Entry[]): void;
-  applied?(node: NodeId, partition: PartitionId, entry: Entry, result: ApplyResult | null): void;
+  applied?(node: NodeId, partition: PartitionId, entry: Entry, result: SessionAnswer | null): void;
   roleChanged?(node: NodeId, partition: PartitionId, role: Role, term: Term, leader: NodeId | null, group: RaftGroup): void;
 }
 
 export interface NodeConfig {
   readonly id: NodeId;
-  /** Every node of the cluster, in cluster order (every group spans them all for now). */
+  /** Every node of the cluster, in cluster order (`cluster.nodes`). */
   readonly nodes: readonly NodeId[];
-  /** Number of Raft groups; keys are spread over them by hash. */
+  /** Number of partitions (one Raft group each); keys are spread over them by hash (core/partition). */
   readonly partitions: number;
+  /**
+   * Replicas per partition (`cluster.replication_factor`). Default from the cluster size:
+   * 1 node -> 1, 2-3 -> 2, 4+ -> 3. Above the node count it is a config error. The node hosts
+   * the Raft groups of exactly the partitions whose replica set names it.
+   */
+  readonly replicationFactor?: number;
+  /**
+   * How long a coordinator keeps routing a request to a partition it does not host before it
+   * answers `unavailable` (certainly not applied) or `no-quorum` (outcome unknown). Default 5000.
+   */
+  readonly routeTimeoutMs?: number;
+  /** A routed attempt unanswered this long is retried at the next replica. Default: one election timeout. */
+  readonly forwardRetryMs?: number;
+  /** Client sessions untouched this long in log time are dropped. Default 10 minutes. */
+  readonly sessionTtlMs?: number;
   /** Local-clock milliseconds per Raft tick. */
   readonly tickMs: number;
   readonly electionTicks: number;
@@ -84,4 +146,5 @@ export const DEFAULT_NODE_TUNING = {
   heartbeatTicks: 3,
   compactAfterEntries: 500,
   requestTimeoutMs: 10_000,
+  routeTimeoutMs: 5_000,
 } as const;

@@ -16,7 +16,11 @@ class Cluster {
   nowMs = 0;
   private queue: PeerMessage[] = [];
 
-  constructor(readonly partitions = 1, readonly compactAfterEntries = 1000) {
+  constructor(
+    readonly partitions = 1,
+    readonly compactAfterEntries = 1000,
+    readonly replicationFactor = 3,
+  ) {
     for (const id of IDS) this.start(id);
   }
 
@@ -25,6 +29,7 @@ class Cluster {
       id,
       nodes: IDS,
       partitions: this.partitions,
+      replicationFactor: this.replicationFactor,
       tickMs: 10,
       electionTicks: 10,
       heartbeatTicks: 2,
@@ -55,10 +60,10 @@ class Cluster {
   deliverAll(): void {
     for (let guard = 0; this.queue.length > 0 && guard < 100_000; guard++) {
       const pm = this.queue.shift()!;
-      const n = this.nodes.get(pm.message.to);
+      const n = this.nodes.get(pm.to);
       if (n === null || n === undefined) continue;
       n.receive(pm);
-      this.collect(pm.message.to);
+      this.collect(pm.to);
     }
   }
 

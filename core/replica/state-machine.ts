@@ -1,0 +1,180 @@
+// One partition's state machine: the real store. A MemStore (an OrderedKV; LMDB under the real
+// server later) holds the KV face's data (core/storage/kv), the client sessions (sessions.ts)
+// and this replica's applied index, so the store's snapshot (core/storage/snapshot.ts) is the
+// whole replicated state. Entries apply in log order; everything an apply decides comes from
+// the entry (its index, the proposer's clock in it), never from this replica's clock.
+import { MemStore } from '../storage/memstore.js';
+import { decodeValue, encodeValue, type Value } from '../storage/encoding.js';
+import { KvStateMachine as KvFace } from '../storage/kv/machine.js';
+import type { KvResult } from '../storage/kv/commands.js';
+import type { OrderedKV, WriteOp } from '../storage/port.js';
+import { restoreSnapshot, SnapshotError, takeSnapshot } from '../storage/snapshot.js';
+import { timestamp, timestampFromMs, timestampMs, type Timestamp } from '../storage/types.js';
+import { assert, AssertionError, type LogIndex } from '../types.js';
+import { decodeReplicaCommand, type AnswerShape } from './command.js';
+import { readSession, SESSION_TTL_MS, sweepSessions, writeSession, type SessionAnswer } from './sessions.js';
+
+/**
+ * The replica's own meta: the last log index applied (no-ops included) and the log time.
+ * Namespace 'P' (0x50): the store's other faces use 'K' (KV), 'R' (records), 'L' (locks) and
+ * sessions 'S', so all of them can share this one store.
+ */
+export const REPLICA_NAMESPACE = 0x50;
+const REPLICA_META_KEY = Uint8Array.of(REPLICA_NAMESPACE, 0x01);
+
+/** Thrown when snapshot bytes fail their checksum or do not parse: the node must not use them. */
+export class SnapshotCorruptError extends Error {
+  override readonly name = 'SnapshotCorruptError';
+}
+
+export interface KvRecord {
+  readonly value: Value;
+  /** The store revision of the last change to the key. */
+  readonly revision: number;
+}
+
+export interface Applied {
+  readonly clientId: number;
+  readonly seq: number;
+  readonly answer: SessionAnswer;
+  /** The command reached the log before (a retry): it was not applied again. */
+  readonly duplicate: boolean;
+}
+
+export class PartitionStateMachine {
+  readonly store: OrderedKV = new MemStore();
+  private kv: KvFace;
+  private appliedIndex = 0;
+  /** Log time of the last applied command (ms): never goes back along the log. */
+  private logTimeMs = 0;
+
+  constructor(private readonly sessionTtlMs = SESSION_TTL_MS) {
+    this.kv = new KvFace(this.store);
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  /**
+   * A key's current value. Expiry is judged at `atMs` when given (the serving node's clock: a
+   * read changes nothing, so it may use it), never before the last applied log time.
+   */
+  get(key: string, atMs?: number): KvRecord | undefined {
+    const at = atMs === undefined ? undefined : timestamp(Math.max(this.kv.appliedTimestamp, timestampFromMs(Math.floor(atMs))));
+    const r = this.kv.read({ op: 'get', key }, at);
+    if (r.status === 'ok' && r.op === 'get') return { value: r.entry.value, revision: r.entry.revision };
+    return undefined;
+  }
+
+  /** A read-only KV command (get, list, count, bulk-get) against the applied state. */
+  read(command: unknown): KvResult {
+    return this.kv.read(command);
+  }
+
+  /** The answer of (clientId, seq) if that command was the client's last one applied. */
+  sessionResult(clientId: number, seq: number): SessionAnswer | null {
+    const s = readSession(this.store, clientId);
+    return s !== null && s.seq === seq ? s.answer : null;
+  }
+
+  /** Number of keys in the store (data, indexes, sessions). */
+  size(): number {
+    return this.store.size();
+  }
+
+  /** An entry without a command (a leader's no-op): only the applied index moves. */
+  applyNoop(index: LogIndex): void {
+    this.advance(index);
+    this.store.write([{ type: 'put', key: REPLICA_META_KEY, value: this.encodeMeta() }]);
+  }
+
+  apply(index: LogIndex, bytes: Uint8Array): Applied {
+    this.advance(index);
+    const { envelope, kv } = decodeReplicaCommand(bytes);
+    // Log time: the proposer's clock, never behind what this log already applied (proposers' clocks differ).
+    this.logTimeMs = Math.max(this.logTimeMs, envelope.proposedAtMs);
+    const ops: WriteOp[] = [];
+    sweepSessions(this.store, this.logTimeMs, this.sessionTtlMs, ops);
+    const session = readSession(this.store, envelope.clientId);
+    let answer: SessionAnswer;
+    let duplicate = false;
+    if (session !== null && envelope.seq <= session.seq) {
+      duplicate = true;
+      answer = envelope.seq === session.seq ? session.answer : { kind: 'invalid', reason: `client ${envelope.clientId}: seq ${envelope.seq} is older than its last (${session.seq})` };
+    } else {
+      // One timestamp per entry: log milliseconds x 1000 + a logical counter from the index,
+      // so two entries in one millisecond still increase.
+      const ts = this.nextTimestamp(index);
+      const result = this.kv.apply(kv, { index, timestamp: ts });
+      answer = answerOf(envelope.shape, kv, result, index);
+    }
+    if (!duplicate || session === null) writeSession(this.store, envelope.clientId, { seq: envelope.seq, touchedMs: this.logTimeMs, answer }, ops);
+    else writeSession(this.store, envelope.clientId, { seq: session.seq, touchedMs: this.logTimeMs, answer: session.answer }, ops);
+    ops.push({ type: 'put', key: REPLICA_META_KEY, value: this.encodeMeta() });
+    this.store.write(ops);
+    return { clientId: envelope.clientId, seq: envelope.seq, answer, duplicate };
+  }
+
+  /** The whole replicated state as bytes: the store's snapshot. */
+  snapshot(): Uint8Array {
+    return takeSnapshot(this.store);
+  }
+
+  restore(bytes: Uint8Array): void {
+    try {
+      restoreSnapshot(bytes, this.store);
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new SnapshotCorruptError(e.message);
+      throw e;
+    }
+    const meta = this.store.get(REPLICA_META_KEY);
+    if (meta === undefined) {
+      this.appliedIndex = 0;
+      this.logTimeMs = 0;
+    } else {
+      const v = decodeValue(meta);
+      if (!Array.isArray(v) || typeof v[0] !== 'number' || typeof v[1] !== 'number') throw new SnapshotCorruptError('snapshot: replica meta is malformed');
+      this.appliedIndex = v[0];
+      this.logTimeMs = v[1];
+    }
+    this.kv = new KvFace(this.store);
+  }
+
+  private advance(index: LogIndex): void {
+    if (index !== this.appliedIndex + 1) throw new AssertionError(`PartitionStateMachine: apply of index ${index} after ${this.appliedIndex} (gap or repeat)`);
+    this.appliedIndex = index;
+  }
+
+  private nextTimestamp(index: LogIndex): Timestamp {
+    const last = this.kv.appliedTimestamp;
+    let ts = timestampFromMs(this.logTimeMs);
+    if (ts <= last) ts = timestamp(last + 1);
+    assert(timestampMs(ts) >= 0, () => `bad timestamp at ${index}`);
+    return ts;
+  }
+
+  private encodeMeta(): Uint8Array {
+    return encodeValue([this.appliedIndex, this.logTimeMs]);
+  }
+}
+
+/** The session answer of a command from the KV face's result, shaped for the op the client sent. */
+function answerOf(shape: AnswerShape, kv: Value, result: KvResult, index: LogIndex): SessionAnswer {
+  const written = typeof kv === 'object' && kv !== null && !Array.isArray(kv) && !(kv instanceof Uint8Array) ? (kv as { value?: Value }).value ?? null : null;
+  if (result.status === 'ok') {
+    const revision = 'revision' in result ? result.revision : 0;
+    return { kind: 'ok', revision, index, value: shape === 'delete' || shape === 'remove' ? null : written };
+  }
+  switch (result.code) {
+    case 'condition-failed':
+      return { kind: 'cas-failed', current: result.current?.value ?? null };
+    case 'not-found':
+      // The legacy delete of an absent key succeeds (nothing to do); a conditional one fails.
+      if (shape === 'delete') return { kind: 'ok', revision: 0, index, value: null };
+      return { kind: 'cas-failed', current: null };
+    default:
+      return { kind: 'invalid', reason: `${result.code}: ${result.message}` };
+  }
+}
+
