@@ -206,6 +206,7 @@ export class TcpTransport {
     const nonce = randomBytes(16).toString('hex');
     let peer: string | null = null;
     const hsTimer = setTimeout(() => reject('handshake timed out'), this.o.handshakeTimeoutMs ?? 5000);
+    s.write(encodeFrame({ t: 'challenge', v: PROTOCOL_VERSION, nonce }));
     const reject = (reason: string, tell = false): void => {
       clearTimeout(hsTimer);
       this.stats.rejected++;
