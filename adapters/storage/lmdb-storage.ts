@@ -11,7 +11,7 @@
 //
 // Every value is framed [CRC-32C u32 big-endian][msgpack payload], so damage at rest is found
 // on load instead of being served.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
@@ -100,6 +100,28 @@ export interface FlushStats {
   lastFlushMs: number;
 }
 
+/** LMDB's meta page magic (MDB_MAGIC) and data version as lmdb-js writes them (little-endian). */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_META_MAGIC_OFFSET = 24;
+
+/**
+ * The native library trusts its file (a garbage file can crash the process), so the meta page
+ * is checked first: a file that does not start like an LMDB environment is refused unopened.
+ */
+function checkLmdbHeader(file: string, dir: string): void {
+  const head = Buffer.alloc(32);
+  let n = 0;
+  const fd = openSync(file, 'r');
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n < head.length || head.readUInt32LE(LMDB_META_MAGIC_OFFSET) !== LMDB_MAGIC) {
+    throw new DataDirError(`data dir ${dir}: ${DATA_FILE} is not an LMDB environment (bad magic in its meta page): corrupt or foreign; refusing to use it`);
+  }
+}
+
 export class LmdbStorage implements StoragePort {
   private pending: Op[] = [];
   /** Per partition: lowest and highest log index stored (0/0 when the log is empty). */
@@ -138,6 +160,7 @@ export class LmdbStorage implements StoragePort {
       mkdirSync(dir, { recursive: true });
     }
     const fresh = !existsSync(file);
+    if (!fresh) checkLmdbHeader(file, dir);
     let root: RootDatabase;
     try {
       root = open({ path: file, noSubdir: true, overlappingSync: true, separateFlushed: true, maxDbs: 8, mapSize: 1024 * 1024 * 1024 });
