@@ -25,6 +25,8 @@ export interface HostOptions {
   readonly log: Logger;
   /** Called when the disk refuses a write: the node must stop (its memory is ahead of its disk). */
   readonly onFatal: (err: unknown) => void;
+  /** A partition's leader, as this node sees it, changed. */
+  readonly onLeaderChange?: (partition: number, leader: string | null) => void;
   /** Most client requests in flight at once on this node; more wait in a bounded queue. */
   readonly maxInFlight?: number;
   readonly maxQueued?: number;
@@ -62,6 +64,7 @@ export class NodeHost {
   private stopped = false;
   private readonly started = performance.now();
   private readonly maxQueued: number;
+  private readonly leaders = new Map<number, string | null>();
   readonly stats = { turns: 0, flushes: 0, requests: 0, released: 0 };
 
   constructor(opts: HostOptions) {
@@ -73,6 +76,16 @@ export class NodeHost {
       nodes: opts.nodes.map(nodeId),
       partitions: opts.partitions,
       ...DEFAULT_NODE_TUNING,
+      observer: {
+        roleChanged: (_node, partition, role, term, leader) => {
+          const before = this.leaders.get(partition) ?? null;
+          if (leader !== before) {
+            this.leaders.set(partition, leader);
+            opts.onLeaderChange?.(partition, leader);
+            if (role === 'leader') opts.log.debug('leader elected', { partition, term, leader });
+          }
+        },
+      },
       random: { next: (() => { const rng = seedrandom(seed); return () => rng(); })() },
     };
     this.node = new ClusterNode(config, opts.storage);

@@ -9,6 +9,7 @@ import type { ServerConfig } from './config.js';
 import { clusterFingerprint, describeShape } from './fingerprint.js';
 import { HttpControl, httpLayer } from './http/server.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { NodeHost } from './node-host.js';
 import { DataDirError, LmdbStorage } from './storage/lmdb-storage.js';
 import { TcpTransport } from './transport/tcp-transport.js';
@@ -53,6 +54,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
         (s) => Effect.promise(() => s.close()).pipe(Effect.tap(() => log.info('storage closed', { data_dir: config.dataDir }))),
       );
       let host: NodeHost | null = null;
+      const metrics = new Metrics(config.partitions);
       const transport = new TcpTransport({
         self: config.node,
         nodes: config.nodes,
@@ -79,6 +81,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
               storage,
               send: (ms) => transport.send(ms),
               log,
+              onLeaderChange: (p) => metrics.leaderChanges.inc({ partition: String(p) }),
               onFatal: () => Deferred.unsafeDone(stop, Exit.succeed(3)),
             }),
           catch: (e) => e,
@@ -86,9 +89,11 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
         (x) => Effect.promise(() => x.stop()).pipe(Effect.tap(() => log.info('node stopped; storage flushed'))),
       );
       host = h;
+      metrics.attach(h, transport);
+      storage.onFlushed = (ms, ops) => metrics.flushed(ms, ops);
       h.start();
       const control = new HttpControl();
-      yield* Layer.build(httpLayer({ config, host: h, transport, log, startedAt }, control)).pipe(
+      yield* Layer.build(httpLayer({ config, host: h, transport, log, startedAt, metrics }, control)).pipe(
         Effect.catchAll((e) => Effect.fail(new StartupError(`cannot serve HTTP on ${config.http}: ${String((e as { cause?: { code?: string } }).cause?.code ?? e)}`))),
       );
       log.info('listening', { node: config.node, http: `http://${config.http}`, data_dir: config.dataDir, nodes: config.nodes.length, partitions: config.partitions, config: config.source });

@@ -15,9 +15,11 @@ import type { Logger } from '../log.js';
 import type { HostResult, NodeHost } from '../node-host.js';
 import type { TcpTransport } from '../transport/tcp-transport.js';
 import { ConclaveApi, type ErrorBody } from './api.js';
+import type { Metrics } from '../metrics.js';
 import type { KvOp } from '../../core/node/command.js';
 
 export interface HttpDeps {
+  readonly metrics: Metrics;
   readonly config: ServerConfig;
   readonly host: NodeHost;
   readonly transport: TcpTransport;
@@ -221,7 +223,11 @@ export function errorMiddleware(control: HttpControl, d: HttpDeps) {
  */
 function shapeErrors(req: IncomingMessage, res: ServerResponse, control: HttpControl, d: HttpDeps): void {
   control.inFlight++;
-  res.once('close', () => control.inFlight--);
+  const t0 = performance.now();
+  res.once('close', () => {
+    control.inFlight--;
+    d.metrics.httpDone(req.method ?? 'GET', req.url ?? '/', res.statusCode, (performance.now() - t0) / 1000);
+  });
   const writeHead = res.writeHead.bind(res) as (status: number, headers?: OutgoingHttpHeaders) => ServerResponse;
   const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
   let held: { status: number; headers: OutgoingHttpHeaders } | null = null;
@@ -288,6 +294,22 @@ export function httpLayer(d: HttpDeps, control: HttpControl) {
           : declared > d.config.maxBodyBytes
             ? [413, { error: 'bad_request', message: `request body of ${declared} bytes exceeds the limit of ${d.config.maxBodyBytes} bytes` }]
             : null;
+        if (early === null && req.method === 'GET' && (req.url ?? '').split('?')[0] === '/metrics') {
+          // Prometheus text, outside the JSON API (not part of the HttpApi definition).
+          const t0 = performance.now();
+          d.metrics.registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': d.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+              res.end(text);
+              d.metrics.httpDone('GET', '/metrics', 200, (performance.now() - t0) / 1000);
+            },
+            () => {
+              res.writeHead(503).end();
+            },
+          );
+          req.resume();
+          return true;
+        }
         if (early !== null) {
           const text = JSON.stringify(early[1]);
           res.writeHead(early[0], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });

@@ -131,6 +131,8 @@ export class LmdbStorage implements StoragePort {
   readonly stats: FlushStats = { flushes: 0, opsWritten: 0, lastFlushMs: 0 };
   /** Test hook: each flush records 'committed' then 'durable' as its promises resolve. */
   onFlushEvent: ((e: 'committed' | 'durable') => void) | null = null;
+  /** Each durable group commit: its duration and record count (metrics). */
+  onFlushed: ((ms: number, ops: number) => void) | null = null;
 
   private constructor(
     private readonly root: RootDatabase,
@@ -299,6 +301,7 @@ export class LmdbStorage implements StoragePort {
     this.stats.flushes++;
     this.stats.opsWritten += ops.length;
     this.stats.lastFlushMs = performance.now() - started;
+    this.onFlushed?.(this.stats.lastFlushMs, ops.length);
   }
 
   async close(): Promise<void> {

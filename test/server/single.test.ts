@@ -54,6 +54,11 @@ describe('a single-node server', () => {
     const api = await http(n, 'GET', '/v1/openapi.json');
     expect(api.status).toBe(200);
     expect(Object.keys(api.body.paths)).toEqual(expect.arrayContaining(['/v1/kv/{key}', '/v1/health', '/v1/status']));
+    const metrics = await fetch(`http://${n.http}/metrics`).then(async (r) => [r.status, await r.text()] as const);
+    expect(metrics[0]).toBe(200);
+    expect(metrics[1]).toMatch(/conclave_http_requests_total\{route="\/v1\/kv\/\{key\}",method="PUT",status="412"\} 1/);
+    expect(metrics[1]).toMatch(/conclave_partition_leader_here\{partition="0"\} 1/);
+    expect(metrics[1]).toMatch(/conclave_storage_flush_seconds_count [1-9]/);
     // graceful stop: exit 0, storage flushed and closed
     process.kill(n.proc!.pid!, 'SIGTERM');
     expect(await waitExit(n, 10_000)).toBe(0);
