@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterFingerprint } from '../../adapters/fingerprint.js';
 import { FrameDecoder, encodeFrame } from '../../adapters/transport/frame.js';
-import { http, kill9, makeCluster, start, stop, until, sleep, type ClusterSpec, type NodeProc } from './harness.js';
+import { http, kill9, makeCluster, start, stop, until, sleep, waitExit, type ClusterSpec, type NodeProc } from './harness.js';
 
 let cluster: ClusterSpec | null = null;
 afterAll(async () => {
@@ -55,6 +55,19 @@ describe('a three-node cluster of real processes', () => {
     expect(alone.body).toMatchObject({ error: 'unavailable', retryable: true });
     expect(alone.body.message).toContain(b.peer);
 
+    // SIGTERM while a request is in flight (it waits for a quorum that is not there): the
+    // request still gets its answer (a JSON 503 when its bound passes), and the node exits 0.
+    const pending = http(a, 'PUT', '/v1/kv/in-flight', { value: 1 });
+    await sleep(300);
+    process.kill(a.proc!.pid!, 'SIGTERM');
+    const answered = await pending;
+    expect(answered.status).toBe(503);
+    expect(answered.body).toMatchObject({ error: 'unavailable', retryable: true });
+    expect(await waitExit(a, 10_000)).toBe(0);
+    expect(a.stderr).toMatch(/shutting down.*in_flight=1/);
+    expect(a.stderr).toMatch(/storage closed/);
+
+    start(a);
     start(b);
     start(c);
     for (const n of [a, b, c]) expect((await healthy(n)).status, n.stderr).toBe(200);
