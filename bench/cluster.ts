@@ -115,7 +115,21 @@ async function main(): Promise<void> {
     const put16 = await phase('put', 16, https, put);
     const put64 = await phase('put', 64, https, put);
     const get16 = await phase('get (strong)', 16, https, get);
-    process.stdout.write(JSON.stringify({ nodes: 3, partitions: PARTITIONS, seconds_per_phase: SECONDS, value_bytes: 100, put_c1: put1, put_c16: put16, put_c64: put64, get_strong_c16: get16 }) + '\n');
+    let leaderChanges = 0;
+    const flushes: Array<Record<string, unknown>> = [];
+    for (const h of https) {
+      const text = await fetch(`http://${h}/metrics`).then((r) => r.text()).catch(() => '');
+      for (const m of text.matchAll(/^conclave_raft_leader_changes_total\{[^}]*\} (\d+)/gm)) leaderChanges += Number(m[1]);
+      const sum = Number(/^conclave_storage_flush_seconds_sum (\S+)/m.exec(text)?.[1] ?? NaN);
+      const count = Number(/^conclave_storage_flush_seconds_count (\S+)/m.exec(text)?.[1] ?? NaN);
+      const ops = Number(/^conclave_storage_flush_ops_sum (\S+)/m.exec(text)?.[1] ?? NaN);
+      const slow = Number(/^conclave_storage_flush_seconds_bucket\{le="0.025"\} (\S+)/m.exec(text)?.[1] ?? NaN);
+      flushes.push({ node: h, flushes: count, mean_flush_ms: +((sum / count) * 1000).toFixed(2), over_25ms: count - slow, mean_records_per_flush: +(ops / count).toFixed(1) });
+    }
+    // Each node counts the first election of every partition too: 3 × partitions is a calm run.
+    process.stdout.write(`leader changes seen (sum over nodes, including the first elections): ${leaderChanges}\n`);
+    for (const f of flushes) process.stdout.write(`group commits on ${String(f['node'])}: ${JSON.stringify(f)}\n`);
+    process.stdout.write(JSON.stringify({ leader_changes_seen: leaderChanges, flushes, nodes: 3, partitions: PARTITIONS, seconds_per_phase: SECONDS, value_bytes: 100, put_c1: put1, put_c16: put16, put_c64: put64, get_strong_c16: get16 }) + '\n');
   } finally {
     for (const p of procs) if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGTERM');
     for (const p of procs) {

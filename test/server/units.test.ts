@@ -9,6 +9,8 @@ import { canonicalJson, outcomeOf, putOp } from '../../adapters/kv-mapping.js';
 import { DataDirError, DATA_FILE, LmdbStorage } from '../../adapters/storage/lmdb-storage.js';
 import { FrameDecoder, FrameError, encodeFrame } from '../../adapters/transport/frame.js';
 import { shapeErrorBody } from '../../adapters/http/server.js';
+import { makeLogger } from '../../adapters/log.js';
+import { NodeHost } from '../../adapters/node-host.js';
 import { logIndex, nodeId, partitionId, term } from '../../core/types.js';
 
 const dirs: string[] = [];
@@ -147,5 +149,40 @@ describe('LMDB storage', () => {
     const garbage = readFileSync(join(bad, DATA_FILE));
     expect(() => LmdbStorage.open(bad, ID, 1)).toThrow(/cannot be opened|no Conclave metadata|refusing/);
     expect(readFileSync(join(bad, DATA_FILE)).equals(garbage)).toBe(true);
+  });
+});
+
+describe('node host', () => {
+  it('answers a client only after the write it acknowledges is durable, many writes sharing a group commit', async () => {
+    const storage = LmdbStorage.open(tmp(), ID, 2);
+    const events: string[] = [];
+    storage.onFlushEvent = (e) => events.push(e);
+    const host = new NodeHost({ id: 'n1', nodes: ['n1'], partitions: 2, storage, send: () => undefined, log: makeLogger('json', () => undefined), onFatal: () => undefined });
+    host.start();
+    try {
+      // Wait (bounded) for both partitions to elect this node.
+      for (let i = 0; i < 300 && host.leaderlessPartitions().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(host.leaderlessPartitions()).toEqual([]);
+      events.length = 0;
+      const flushesBefore = storage.stats.flushes;
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          host.submit({ f: 'write', key: `k${i}`, value: i }, 5000).then((r) => {
+            events.push(`reply ${i}`);
+            return r;
+          }),
+        ),
+      );
+      expect(replies.every((r) => r.kind === 'ok')).toBe(true);
+      // Every reply comes after a 'durable' signal, and the 20 writes took fewer than 20 fsyncs.
+      const firstReply = events.findIndex((e) => e.startsWith('reply'));
+      expect(events.slice(0, firstReply)).toContain('durable');
+      expect(storage.stats.flushes - flushesBefore).toBeLessThan(20);
+      const read = await host.submit({ f: 'read', key: 'k7' }, 5000);
+      expect(read).toMatchObject({ kind: 'ok', value: 7 });
+    } finally {
+      await host.stop();
+      await storage.close();
+    }
   });
 });
