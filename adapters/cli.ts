@@ -16,7 +16,7 @@ HTTP on 127.0.0.1:7070, peer port 127.0.0.1:7100. Flags override the file's fiel
   --replication-factor N      cluster.replication_factor
   --partitions N              cluster.partitions
   --secret-file FILE          cluster.secret_file (required off loopback)
-  --auth-enabled true|false   auth.enabled (bearer tokens: not built yet)
+  --auth-enabled true|false   auth.enabled: require Authorization: Bearer <token> (see 'conclave token')
   --tokens-file FILE          auth.tokens_file
   --log-format pretty|json    log_format
   --request-timeout-ms N      an HTTP request unanswered this long gets 503 (default 5000)
@@ -73,10 +73,62 @@ export async function serverMain(args: readonly string[]): Promise<number> {
     }
     throw err;
   }
-  if (config.authEnabled) {
-    process.stderr.write('conclave server: auth.enabled: bearer-token auth is not built yet in this version; refusing to start rather than run without it\n');
-    return 2;
-  }
   const { runServer } = await import('./runtime.js');
   return runServer(config, makeLogger(config.logFormat));
+}
+
+const TOKEN_HELP = `usage: conclave token create|revoke ID|list --data-dir DIR [--tokens-file FILE] [--json]
+
+Manages the bearer tokens of a node (kept hashed in DIR/tokens.json unless --tokens-file).
+create prints the new token once; revoke makes a token answer 403; list shows ids and dates.`;
+
+export async function tokenMain(args: readonly string[]): Promise<number> {
+  const { createToken, listTokens, revokeToken, tokensPath, TokenFileError } = await import('./auth.js');
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: { 'data-dir': { type: 'string' }, 'tokens-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`conclave token: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(TOKEN_HELP + '\n');
+    return 0;
+  }
+  const [sub, id] = positionals;
+  if (values['data-dir'] === undefined && values['tokens-file'] === undefined) {
+    process.stderr.write('conclave token: --data-dir DIR (or --tokens-file FILE) is required\n');
+    return 2;
+  }
+  const path = tokensPath(values['data-dir'] ?? '.', values['tokens-file'] ?? null);
+  try {
+    if (sub === 'create') {
+      const t = createToken(path);
+      process.stdout.write(values.json === true ? JSON.stringify(t) + '\n' : `${t.token}\n`);
+      return 0;
+    }
+    if (sub === 'revoke' && id !== undefined) {
+      if (!revokeToken(path, id)) {
+        process.stderr.write(`conclave token: no token with id ${id} in ${path}\n`);
+        return 2;
+      }
+      if (values.json === true) process.stdout.write(JSON.stringify({ revoked: id }) + '\n');
+      return 0;
+    }
+    if (sub === 'list') {
+      const list = listTokens(path);
+      if (values.json === true) process.stdout.write(JSON.stringify({ tokens: list }) + '\n');
+      else for (const t of list) process.stdout.write(`${t.id}  created ${t.created}${t.revoked !== null ? `  revoked ${t.revoked}` : ''}\n`);
+      return 0;
+    }
+  } catch (err) {
+    if (err instanceof TokenFileError) {
+      process.stderr.write(`conclave token: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  process.stderr.write(`conclave token: expected create, revoke ID or list\n${TOKEN_HELP}\n`);
+  return 2;
 }

@@ -10,6 +10,7 @@ import { clusterFingerprint, describeShape } from './fingerprint.js';
 import { HttpControl, httpLayer } from './http/server.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { TokenAuth, tokensPath } from './auth.js';
 import { NodeHost } from './node-host.js';
 import { DataDirError, LmdbStorage } from './storage/lmdb-storage.js';
 import { TcpTransport } from './transport/tcp-transport.js';
@@ -55,6 +56,10 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       );
       let host: NodeHost | null = null;
       const metrics = new Metrics(config.partitions);
+      const auth = config.authEnabled
+        ? yield* Effect.try({ try: () => new TokenAuth(tokensPath(config.dataDir, config.tokensFile)), catch: (e) => new StartupError(`auth.tokens_file: ${e instanceof Error ? e.message : String(e)}`) })
+        : null;
+      if (auth !== null) log.info('auth on', { tokens_file: tokensPath(config.dataDir, config.tokensFile) });
       const transport = new TcpTransport({
         self: config.node,
         nodes: config.nodes,
@@ -93,7 +98,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       storage.onFlushed = (ms, ops) => metrics.flushed(ms, ops);
       h.start();
       const control = new HttpControl();
-      yield* Layer.build(httpLayer({ config, host: h, transport, log, startedAt, metrics }, control)).pipe(
+      yield* Layer.build(httpLayer({ config, host: h, transport, log, startedAt, metrics, auth }, control)).pipe(
         Effect.catchAll((e) => Effect.fail(new StartupError(`cannot serve HTTP on ${config.http}: ${String((e as { cause?: { code?: string } }).cause?.code ?? e)}`))),
       );
       log.info('listening', { node: config.node, http: `http://${config.http}`, data_dir: config.dataDir, nodes: config.nodes.length, partitions: config.partitions, config: config.source });

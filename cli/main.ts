@@ -25,6 +25,10 @@ const commands: Record<string, Command> = {
     summary: 'run a Conclave server node (HTTP API, peers over TCP, data in LMDB); `npm start` runs it with defaults',
     load: async () => (await import('../adapters/cli.js')).serverMain,
   },
+  token: {
+    summary: 'create, revoke or list the bearer tokens of a node (`token create|revoke ID|list --data-dir DIR`)',
+    load: async () => (await import('../adapters/cli.js')).tokenMain,
+  },
   demo: {
     summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,

@@ -16,10 +16,13 @@ import type { HostResult, NodeHost } from '../node-host.js';
 import type { TcpTransport } from '../transport/tcp-transport.js';
 import { ConclaveApi, type ErrorBody } from './api.js';
 import type { Metrics } from '../metrics.js';
+import type { TokenAuth } from '../auth.js';
 import type { KvOp } from '../../core/node/command.js';
 
 export interface HttpDeps {
   readonly metrics: Metrics;
+  /** Null when auth is off. */
+  readonly auth: TokenAuth | null;
   readonly config: ServerConfig;
   readonly host: NodeHost;
   readonly transport: TcpTransport;
@@ -289,7 +292,11 @@ export function httpLayer(d: HttpDeps, control: HttpControl) {
         const req = args[0] as IncomingMessage;
         const res = args[1] as ServerResponse;
         const declared = Number(req.headers['content-length'] ?? 0);
-        const early: [number, ErrorBody] | null = control.draining
+        const path = (req.url ?? '/').split('?')[0];
+        const denied = d.auth !== null && path !== '/v1/health' ? d.auth.check(req.headers['authorization']) : { ok: true as const };
+        const early: [number, ErrorBody] | null = !denied.ok
+          ? [denied.status, { error: denied.status === 401 ? 'unauthorized' : 'forbidden', message: denied.message }]
+          : control.draining
           ? [503, { error: 'unavailable', message: 'this node is shutting down', retryable: true }]
           : declared > d.config.maxBodyBytes
             ? [413, { error: 'bad_request', message: `request body of ${declared} bytes exceeds the limit of ${d.config.maxBodyBytes} bytes` }]

@@ -154,7 +154,8 @@ export class LmdbStorage implements StoragePort {
     const file = join(dir, DATA_FILE);
     if (existsSync(dir)) {
       if (!statSync(dir).isDirectory()) throw new DataDirError(`data dir ${dir} is not a directory`);
-      const names = readdirSync(dir);
+      // Files Conclave itself keeps beside the environment (bearer tokens: adapters/auth.ts).
+      const names = readdirSync(dir).filter((n) => n !== 'tokens.json' && n !== 'tokens.json.tmp');
       if (names.length > 0 && !names.includes(DATA_FILE)) {
         throw new DataDirError(`data dir ${dir} is not empty and holds no ${DATA_FILE} (found ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): not a Conclave data directory; refusing to use or overwrite it`);
       }

@@ -3,8 +3,9 @@
 import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, http, start, stop, until, waitExit, type NodeProc } from './harness.js';
+import { ROOT, freePort, http, start, stop, until, waitExit, type NodeProc } from './harness.js';
 
 const procs: NodeProc[] = [];
 afterAll(async () => {
@@ -88,6 +89,24 @@ describe('a single-node server', () => {
     expect(await waitExit(s, 15_000)).toBe(2);
     expect(s.stderr).toMatch(/not a Conclave data directory/);
     expect(readdirSync(other)).toEqual(['precious.txt']);
+  });
+
+  it('with auth on: 401 without or with an unknown token, 200 with a valid one, 403 once revoked', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'conclave-auth-')), 'data');
+    const tok = (...a: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'conclave'), 'token', ...a, '--data-dir', dataDir, '--json'], { encoding: 'utf8' });
+    const created = tok('create');
+    expect(created.status, created.stderr).toBe(0);
+    const { id, token } = JSON.parse(created.stdout) as { id: string; token: string };
+    const n = await single(['--auth-enabled', 'true'], dataDir);
+    expect((await until(20_000, () => http(n, 'GET', '/v1/health'), (r) => r.status === 200)).status, n.stderr).toBe(200);
+    expect(await http(n, 'GET', '/v1/kv/x')).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect((await http(n, 'GET', '/v1/kv/x', undefined, { authorization: 'Bearer cnc_00000000_guess' })).status).toBe(401);
+    expect((await http(n, 'PUT', '/v1/kv/x', { value: 1 }, { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(JSON.parse(tok('list').stdout).tokens).toEqual([expect.objectContaining({ id, revoked: null })]);
+    expect(tok('revoke', id).status).toBe(0);
+    const denied = await until(5_000, () => http(n, 'GET', '/v1/kv/x', undefined, { authorization: `Bearer ${token}` }), (r) => r.status === 403);
+    expect(denied).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    await stop(n);
   });
 
   it('refuses a bad config naming the field and the file', async () => {
