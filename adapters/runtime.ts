@@ -7,7 +7,7 @@ import { Deferred, Effect, Exit, Fiber, Layer } from 'effect';
 import { NodeStartError } from '../core/node/node.js';
 import type { ServerConfig } from './config.js';
 import { clusterFingerprint, describeShape } from './fingerprint.js';
-import { HttpControl, httpLayer } from './http/server.js';
+import { HttpControl, httpLayer, notReadyReason } from './http/server.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { TokenAuth, tokensPath } from './auth.js';
@@ -108,6 +108,24 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       print(`  curl -X PUT -H 'content-type: application/json' -d '{"value":"hello"}' ${base}/v1/kv/greeting`);
       print(`  curl ${base}/v1/kv/greeting`);
       if (config.nodes.length > 1) log.info('waiting for peers', { peers: config.nodes.filter((n) => n !== config.node) });
+      // Until it serves, say every few seconds why not (whom it waits for); then say it is ready.
+      const deps = { config, host: h, transport, log, startedAt, metrics, auth };
+      let wasReady = false;
+      let lastSaid = 0;
+      yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          setInterval(() => {
+            const reason = notReadyReason(deps);
+            if (reason === null && !wasReady) log.info('ready', { node: config.node, after_ms: Math.round(performance.now() - startedAt) });
+            else if (reason !== null && (wasReady || performance.now() - lastSaid > 5000)) {
+              log.warn('not ready', { reason });
+              lastSaid = performance.now();
+            }
+            wasReady = reason === null;
+          }, 250),
+        ),
+        (t) => Effect.sync(() => clearInterval(t)),
+      );
       const code = yield* Deferred.await(stop);
       // Graceful stop: refuse new requests, let in-flight ones finish (bounded).
       log.info('shutting down', { in_flight: control.inFlight });
