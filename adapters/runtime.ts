@@ -111,7 +111,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       // Until it serves, say every few seconds why not (whom it waits for); then say it is ready.
       const deps = { config, host: h, transport, log, startedAt, metrics, auth };
       let wasReady = false;
-      let lastSaid = 0;
+      let lastSaid = performance.now();
       yield* Effect.acquireRelease(
         Effect.sync(() =>
           setInterval(() => {

@@ -185,4 +185,33 @@ describe('node host', () => {
       await storage.close();
     }
   });
+
+  it('recovers from LMDB after a compaction: snapshot plus the log above it', async () => {
+    const dir = tmp();
+    const quiet = makeLogger('json', () => undefined);
+    const boot = async () => {
+      const storage = LmdbStorage.open(dir, ID, 1);
+      const host = new NodeHost({ id: 'n1', nodes: ['n1'], partitions: 1, storage, send: () => undefined, log: quiet, onFatal: () => undefined });
+      host.start();
+      for (let i = 0; i < 300 && host.leaderlessPartitions().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      return { storage, host };
+    };
+    const a = await boot();
+    for (let i = 0; i < 650; i += 50) {
+      const rs = await Promise.all(Array.from({ length: 50 }, (_, j) => a.host.submit({ f: 'write', key: `k${(i + j) % 100}`, value: i + j }, 5000)));
+      expect(rs.every((r) => r.kind === 'ok')).toBe(true);
+    }
+    expect(a.host.node.status(partitionId(0)).snapshotIndex).toBeGreaterThan(0);
+    await a.host.stop();
+    await a.storage.close();
+    const b = await boot();
+    try {
+      expect(b.host.leaderlessPartitions()).toEqual([]);
+      expect(await b.host.submit({ f: 'read', key: 'k49' }, 5000)).toMatchObject({ kind: 'ok', value: 649 });
+      expect(await b.host.submit({ f: 'read', key: 'k0' }, 5000)).toMatchObject({ kind: 'ok', value: 600 });
+    } finally {
+      await b.host.stop();
+      await b.storage.close();
+    }
+  });
 });
