@@ -2,7 +2,6 @@
 // latency histograms are updated where requests end; Raft and peer figures are read from the
 // node and the transport when scraped.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { partitionId } from '../core/types.js';
 import type { NodeHost } from './node-host.js';
 import type { TcpTransport } from './transport/tcp-transport.js';
 
@@ -40,7 +39,7 @@ export class Metrics {
       registers,
       collect() {
         if (self.host === null) return;
-        for (let p = 0; p < partitions; p++) this.set({ partition: String(p) }, self.host.node.status(partitionId(p)).term);
+        for (const p of self.host.node.hostedPartitions()) this.set({ partition: String(p) }, self.host.node.status(p).term);
       },
     });
     new Gauge({
@@ -50,7 +49,7 @@ export class Metrics {
       registers,
       collect() {
         if (self.host === null) return;
-        for (let p = 0; p < partitions; p++) this.set({ partition: String(p) }, self.host.node.status(partitionId(p)).commit);
+        for (const p of self.host.node.hostedPartitions()) this.set({ partition: String(p) }, self.host.node.status(p).commit);
       },
     });
     new Gauge({
@@ -60,8 +59,8 @@ export class Metrics {
       registers,
       collect() {
         if (self.host === null) return;
-        for (let p = 0; p < partitions; p++) {
-          const s = self.host.node.status(partitionId(p));
+        for (const p of self.host.node.hostedPartitions()) {
+          const s = self.host.node.status(p);
           this.set({ partition: String(p) }, s.commit - s.applied);
         }
       },
@@ -73,7 +72,7 @@ export class Metrics {
       registers,
       collect() {
         if (self.host === null) return;
-        for (let p = 0; p < partitions; p++) this.set({ partition: String(p) }, self.host.node.status(partitionId(p)).role === 'leader' ? 1 : 0);
+        for (const p of self.host.node.hostedPartitions()) this.set({ partition: String(p) }, self.host.node.status(p).role === 'leader' ? 1 : 0);
       },
     });
     new Gauge({

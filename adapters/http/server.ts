@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse, FileSystem as PFileSystem } from '@effect/platform';
 import { NodeHttpServer } from '@effect/platform-node';
 import { Cause, Effect, Layer, Option } from 'effect';
-import { partitionId } from '../../core/types.js';
 import type { ServerConfig } from '../config.js';
 import { splitHostPort } from '../config.js';
 import { deleteOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
@@ -40,7 +39,7 @@ export class HttpControl {
 
 const unavailable = (message: string) => ({ error: 'unavailable' as const, message, retryable: true });
 
-function unavailableOf(r: Exclude<HostResult, { kind: 'ok' } | { kind: 'cas-failed' }>, timeoutMs: number): ReturnType<typeof unavailable> {
+function unavailableOf(r: Extract<HostResult, { kind: 'timeout' | 'overloaded' | 'stopped' }>, timeoutMs: number): ReturnType<typeof unavailable> {
   switch (r.kind) {
     case 'timeout':
       return unavailable(`no answer from the cluster within ${timeoutMs} ms (no quorum, or a leader change); a write's outcome is unknown`);
@@ -48,10 +47,10 @@ function unavailableOf(r: Exclude<HostResult, { kind: 'ok' } | { kind: 'cas-fail
       return unavailable('this node has too many requests waiting');
     case 'stopped':
       return unavailable('this node is shutting down');
-    case 'unavailable':
-      return unavailable(`no leader for the key's partition: ${r.reason}`);
   }
 }
+
+const badRequest = (message: string) => ({ error: 'bad_request' as const, message });
 
 /** Why this node cannot serve yet, or null when it can. */
 export function notReadyReason(d: HttpDeps): string | null {
@@ -70,17 +69,16 @@ export function apiLayer(d: HttpDeps) {
   const timeoutMs = d.config.requestTimeoutMs;
   const run = (op: KvOp): Effect.Effect<{ outcome: KvOutcome } | { fail: ReturnType<typeof unavailable> }> =>
     Effect.promise(() => d.host.submit(op, timeoutMs)).pipe(
-      Effect.map((r) => (r.kind === 'ok' || r.kind === 'cas-failed' ? { outcome: outcomeOf(op, r) } : { fail: unavailableOf(r, timeoutMs) })),
+      Effect.map((r) => (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped' ? { fail: unavailableOf(r, timeoutMs) } : { outcome: outcomeOf(op, r) })),
     );
 
   const kv = HttpApiBuilder.group(ConclaveApi, 'kv', (h) =>
     h
       .handle('put', ({ path, payload }) =>
         Effect.gen(function* () {
-          if (payload.value === undefined) return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'value': is missing" });
-          if (payload.ttl !== undefined) return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'ttl': TTL is not supported by this build yet" });
+          if (payload.value === undefined) return yield* Effect.fail(badRequest("field 'value': is missing"));
           const expected = Object.prototype.hasOwnProperty.call(payload, 'expected') ? { present: true, value: payload.expected } : { present: false, value: undefined };
-          const r = yield* run(putOp(path.key, payload.value, expected));
+          const r = yield* run(putOp(path.key, payload.value, expected, payload.ttl));
           if ('fail' in r) return yield* Effect.fail(r.fail);
           const o = r.outcome;
           switch (o.kind) {
@@ -90,6 +88,8 @@ export function apiLayer(d: HttpDeps) {
               return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent (expected a value)` });
             case 'condition-failed':
               return yield* Effect.fail({ error: 'condition_failed' as const, message: `key '${path.key}' holds a different value than expected` });
+            case 'invalid':
+              return yield* Effect.fail(badRequest(o.reason));
             case 'unavailable':
               return yield* Effect.fail(unavailable(o.reason));
           }
@@ -100,24 +100,47 @@ export function apiLayer(d: HttpDeps) {
           const r = yield* run(readOp(path.key, urlParams.consistency ?? 'strong'));
           if ('fail' in r) return yield* Effect.fail(r.fail);
           const o = r.outcome;
-          if (o.kind === 'ok') return { value: o.value, revision: o.revision };
-          if (o.kind === 'absent') return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
-          return yield* Effect.fail(unavailable(o.kind === 'unavailable' ? o.reason : 'unexpected read outcome'));
+          switch (o.kind) {
+            case 'ok':
+              return { value: o.value, revision: o.revision };
+            case 'absent':
+              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
+            case 'invalid':
+              return yield* Effect.fail(badRequest(o.reason));
+            case 'condition-failed':
+              return yield* Effect.fail(unavailable('unexpected read outcome'));
+            case 'unavailable':
+              return yield* Effect.fail(unavailable(o.reason));
+          }
         }),
       )
       .handle('delete', ({ path, urlParams }) =>
         Effect.gen(function* () {
+          let expected: { value: unknown } | undefined;
           if (urlParams.expected !== undefined) {
-            return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'expected': a conditional delete is not supported by this build yet" });
+            try {
+              expected = { value: JSON.parse(urlParams.expected) as unknown };
+            } catch {
+              return yield* Effect.fail(badRequest("field 'expected': is not JSON (give the expected value as JSON text, e.g. expected=%22a%22)"));
+            }
           }
-          // The node's delete does not say whether the key existed: read it first (strong) for the 404.
-          const before = yield* run(readOp(path.key, 'strong'));
-          if ('fail' in before) return yield* Effect.fail(before.fail);
-          if (before.outcome.kind === 'absent') return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
-          const r = yield* run(deleteOp(path.key));
+          const r = yield* run(deleteOp(path.key, expected));
           if ('fail' in r) return yield* Effect.fail(r.fail);
-          if (r.outcome.kind === 'ok') return { revision: r.outcome.revision };
-          return yield* Effect.fail(unavailable(r.outcome.kind === 'unavailable' ? r.outcome.reason : 'unexpected delete outcome'));
+          const o = r.outcome;
+          switch (o.kind) {
+            case 'ok':
+              // The node answers a delete of an absent key with revision 0 (nothing changed).
+              if (o.revision === 0) return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
+              return { revision: o.revision };
+            case 'absent':
+              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
+            case 'condition-failed':
+              return yield* Effect.fail({ error: 'condition_failed' as const, message: `key '${path.key}' holds a different value than expected` });
+            case 'invalid':
+              return yield* Effect.fail(badRequest(o.reason));
+            case 'unavailable':
+              return yield* Effect.fail(unavailable(o.reason));
+          }
         }),
       ),
   );
@@ -133,8 +156,9 @@ export function apiLayer(d: HttpDeps) {
       .handle('status', () =>
         Effect.sync(() => {
           const partitions = [];
-          for (let p = 0; p < d.config.partitions; p++) {
-            const s = d.host.node.status(partitionId(p));
+          // Partitions this node replicates (docs/partitioning.md: placement by rendezvous hashing).
+          for (const p of d.host.node.hostedPartitions()) {
+            const s = d.host.node.status(p);
             partitions.push({ partition: p, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied, last_index: s.lastIndex, snapshot_index: s.snapshotIndex });
           }
           const reason = notReadyReason(d);

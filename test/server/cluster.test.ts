@@ -126,7 +126,7 @@ describe('a three-node cluster of real processes', () => {
       s.write(h);
     });
     expect(oversized.closed).toBe(true);
-    const fp = clusterFingerprint({ nodes: cluster.nodes.map((n) => n.peer), replicationFactor: 2, partitions: 4 });
+    const fp = clusterFingerprint({ nodes: cluster.nodes.map((n) => n.peer), replicationFactor: 3, partitions: 4 });
     const wrong = await rawPeer(a.peer, async (s, frames) => {
       for (let i = 0; i < 50 && frames.length === 0; i++) await sleep(50);
       const ch = frames[0] as { nonce: string; v: number };

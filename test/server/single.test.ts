@@ -37,6 +37,19 @@ describe('a single-node server', () => {
     expect(await http(n, 'PUT', '/v1/kv/none', { value: 3, expected: 9 })).toMatchObject({ status: 404, body: { error: 'not_found' } });
     expect((await http(n, 'DELETE', '/v1/kv/c')).status).toBe(200);
     expect((await http(n, 'DELETE', '/v1/kv/c')).status).toBe(404);
+    // conditional delete (expected as JSON text in the query)
+    expect((await http(n, 'PUT', '/v1/kv/d', { value: 'x' })).status).toBe(200);
+    expect(await http(n, 'DELETE', `/v1/kv/d?expected=${encodeURIComponent('"y"')}`)).toMatchObject({ status: 412, body: { error: 'condition_failed' } });
+    expect(await http(n, 'DELETE', '/v1/kv/d?expected=not-json')).toMatchObject({ status: 400, body: { error: 'bad_request' } });
+    expect((await http(n, 'DELETE', `/v1/kv/d?expected=${encodeURIComponent('"x"')}`)).status).toBe(200);
+    expect((await http(n, 'GET', '/v1/kv/d')).status).toBe(404);
+    // every consistency level reads what was written (one node: all levels agree)
+    expect((await http(n, 'PUT', '/v1/kv/lv', { value: [1, 2] })).status).toBe(200);
+    for (const c of ['strong', 'leader', 'eventual']) expect(await http(n, 'GET', `/v1/kv/lv?consistency=${c}`)).toMatchObject({ status: 200, body: { value: [1, 2] } });
+    // TTL: the key reads until it expires, then is absent (bounded wait)
+    expect((await http(n, 'PUT', '/v1/kv/t', { value: 't', ttl: 1 })).status).toBe(200);
+    expect((await http(n, 'GET', '/v1/kv/t')).status).toBe(200);
+    expect((await until(10_000, () => http(n, 'GET', '/v1/kv/t'), (r) => r.status === 404)).status).toBe(404);
     // bad input
     const bad = [
       await http(n, 'PUT', '/v1/kv/a', '{"value":'),

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfigText } from '../../adapters/config.js';
-import { canonicalJson, outcomeOf, putOp } from '../../adapters/kv-mapping.js';
+import { deleteOp, outcomeOf, putOp, readOp } from '../../adapters/kv-mapping.js';
+import type { Value } from '../../core/storage/encoding.js';
 import { DataDirError, DATA_FILE, LmdbStorage } from '../../adapters/storage/lmdb-storage.js';
 import { FrameDecoder, FrameError, encodeFrame } from '../../adapters/transport/frame.js';
 import { shapeErrorBody } from '../../adapters/http/server.js';
@@ -70,12 +71,28 @@ describe('config', () => {
 });
 
 describe('kv mapping', () => {
-  it('stores canonical JSON so expected compares by meaning', () => {
-    expect(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] })).toBe('{"a":[1,{"c":3,"d":2}],"b":1}');
-    const op = putOp('k', { x: 1 }, { present: true, value: { x: 1 } });
-    expect(op).toEqual({ f: 'cas', key: 'k', expected: '{"x":1}', value: '{"x":1}' });
-    expect(outcomeOf({ f: 'read', key: 'k' }, { kind: 'ok', value: '{"x":1}', revision: 3, index: logIndex(3), partition: partitionId(0) })).toEqual({ kind: 'ok', value: { x: 1 }, revision: 3 });
-    expect(outcomeOf(op, { kind: 'cas-failed', current: null })).toEqual({ kind: 'absent' });
+  it('maps HTTP onto the node ops: put with expected and ttl, get at a level, conditional delete', () => {
+    expect(putOp('k', { x: 1 }, { present: true, value: { x: 1 } }, 5)).toEqual({ f: 'put', key: 'k', value: { x: 1 }, expected: { x: 1 }, ttlMs: 5000 });
+    expect(putOp('k', 'v', { present: false, value: undefined })).toEqual({ f: 'put', key: 'k', value: 'v' });
+    // expected: null means "the key holds JSON null", not "absent"; it is passed on as a value.
+    expect(putOp('k', 1, { present: true, value: null })).toEqual({ f: 'put', key: 'k', value: 1, expected: null });
+    expect(readOp('k', 'eventual')).toEqual({ f: 'get', key: 'k', consistency: 'eventual' });
+    expect(deleteOp('k')).toEqual({ f: 'delete', key: 'k' });
+    expect(deleteOp('k', { value: [1] })).toEqual({ f: 'delete', key: 'k', expected: [1] });
+  });
+  it('maps node results onto HTTP outcomes', () => {
+    const get = readOp('k', 'strong');
+    const ok = (value: Value) => ({ kind: 'ok' as const, value, revision: 3, index: logIndex(3), partition: partitionId(0) });
+    expect(outcomeOf(get, ok({ x: 1 }))).toEqual({ kind: 'ok', value: { x: 1 }, revision: 3 });
+    expect(outcomeOf(get, ok(null))).toEqual({ kind: 'absent' });
+    expect(outcomeOf(get, ok(7n))).toEqual({ kind: 'ok', value: 7, revision: 3 });
+    expect(outcomeOf(get, ok(2n ** 60n))).toEqual({ kind: 'ok', value: (2n ** 60n).toString(), revision: 3 });
+    const put = putOp('k', 1, { present: true, value: 2 });
+    expect(outcomeOf(put, { kind: 'cas-failed', current: null })).toEqual({ kind: 'absent' });
+    expect(outcomeOf(put, { kind: 'cas-failed', current: 5 })).toEqual({ kind: 'condition-failed', current: 5 });
+    expect(outcomeOf(put, { kind: 'invalid', reason: 'r' })).toEqual({ kind: 'invalid', reason: 'r' });
+    expect(outcomeOf(put, { kind: 'no-quorum', leaderHint: null, reason: 'r' })).toEqual({ kind: 'unavailable', reason: 'no quorum: r', unknown: true });
+    expect(outcomeOf(put, { kind: 'unavailable', leaderHint: null, reason: 'r' })).toEqual({ kind: 'unavailable', reason: 'r', unknown: false });
   });
   it('shapes framework errors as the API error body', () => {
     const decode = Buffer.from(JSON.stringify({ _tag: 'HttpApiDecodeError', issues: [{ path: ['value'], message: 'is missing' }], message: 'x' }));
