@@ -18,7 +18,7 @@ import { pruneRegisterOps, resultKey } from './prune.js';
 import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { findCertainStaleRead, findReadWithoutSource } from './certain-violations.js';
+import { findCertainStaleRead, findProducerShortage, findReadWithoutSource } from './certain-violations.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
@@ -76,6 +76,8 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
   const sourceless = findReadWithoutSource(kept);
   if (sourceless !== null) return { valid: false, linearized: [], method: `no-source${prunedNote}`, steps: kept.length, kept, witness: sourceless };
+  const shortage = findProducerShortage(kept);
+  if (shortage !== null) return { valid: false, linearized: [], method: `pigeonhole${prunedNote}`, steps: kept.length, kept, witness: shortage };
   const r = searchFrontier(model, kept, {
     ...limits,
     readOnly: (op) => op.f === 'read' && op.status === 'ok',
