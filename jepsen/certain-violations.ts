@@ -189,13 +189,13 @@ export function findProducerShortage(ops: readonly Operation[]): readonly number
   let best: readonly number[] | null = null;
   for (const [v, needers] of needersOf) {
     if (needers.length < 2 && v !== NULL_KEY) continue;
-    const w = shortageFor(ops, v, needers, producersOf.get(v) ?? [], okSetters);
+    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters);
     if (w !== null && (best === null || w.length < best.length)) best = w;
   }
   return best;
 }
 
-function shortageFor(ops: readonly Operation[], v: string, needers: Operation[], producers: readonly Operation[], okSettersByRet: readonly Operation[]): readonly number[] | null {
+function shortageFor(v: string, needers: Operation[], producers: readonly Operation[], okSettersByRet: readonly Operation[]): readonly number[] | null {
   needers.sort((a, b) => a.ret - b.ret);
   // Separators of other values by return; for each needer pair, the one called last among
   // those called after the first returned and returned before the second was called.
@@ -320,7 +320,7 @@ function shortageFor(ops: readonly Operation[], v: string, needers: Operation[],
     while ((got = pop()) !== undefined && got.hi < i) {
       /* expired */
     }
-    if (got === undefined) return withCasSources(ops, shortageWitness(i, chainN, chainS, split));
+    if (got === undefined) return shortageWitness(i, chainN, chainS, split);
   }
   return null;
 }
@@ -380,37 +380,3 @@ function shortageWitness(
   return [...ids].sort((a, b) => a - b);
 }
 
-/**
- * The witness plus, for every cas in it, every producer of the value it expects (closed
- * transitively): a counterexample is reached from the history by sound removals only, and
- * removing a cas's possible sources would take the cas (and the reads it may have fed) with it.
- * The caller checks that the result is still not linearizable before using it.
- */
-function withCasSources(ops: readonly Operation[], witness: readonly number[]): readonly number[] {
-  const byId = new Map(ops.map((op) => [op.id, op]));
-  const producers = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const r = resultKey(op);
-    if (r === null) continue;
-    let list = producers.get(r);
-    if (list === undefined) producers.set(r, (list = []));
-    list.push(op);
-  }
-  const ids = new Set(witness);
-  const work = [...witness];
-  const seen = new Set<string>();
-  while (work.length > 0) {
-    const op = byId.get(work.pop() as number);
-    if (op === undefined || op.f !== 'cas') continue;
-    const e = neededKey(op) as string;
-    if (seen.has(e)) continue;
-    seen.add(e);
-    for (const p of producers.get(e) ?? []) {
-      if (!ids.has(p.id)) {
-        ids.add(p.id);
-        work.push(p.id);
-      }
-    }
-  }
-  return [...ids].sort((a, b) => a - b);
-}
