@@ -124,6 +124,29 @@ describe('findProducerShortage agrees with the textbook search', () => {
   });
 });
 
+describe('the search with info twins as counts (proofs 6b, 6c) agrees with the textbook search', () => {
+  it('on small histories with values 0..2, cas and many info writes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 30 }), (seed, value, k) => {
+        const g = generateHistory({
+          seed,
+          ops: 6 + (seed % 9),
+          processes: 2 + (seed % 3),
+          register: true,
+          mix: { read: 0.45, write: 0.4, cas: 0.15, delete: 0 },
+          infoRate: 0.4,
+          values: 3,
+          valueMin: 0,
+        });
+        const h = k % 3 === 0 ? [...g.events] : corruptRead(g.events, k, value);
+        const expected = searchLinearization(casRegister, pairOperations(h)).valid;
+        expect(checkHistory(h, 'cas-register').valid).toBe(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
 describe('issue 12 generated family', () => {
   for (const variant of ['linearizable', 'stale', 'pigeonhole'] as const) {
     it(`decides a small ${variant} case as built`, () => {
