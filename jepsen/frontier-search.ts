@@ -267,6 +267,26 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   const recordFailed = (st: number): void => {
     if (classes === 0 || failedState.length >= failedMax) return;
     const h = failedHash(st);
+    // Entries this one dominates (same ops and state, at least as many used) are redundant:
+    // unlink them, so the chains stay short (a refuted descendant reached by info twins only
+    // is recorded before its ancestor is).
+    let prev = -1;
+    for (let e = failedHeads.get(h) ?? -1; e !== -1; e = failedNext[e] as number) {
+      let redundant = failedState[e] === st;
+      const b = failedBits[e] as Uint32Array;
+      for (let w = 0; w < words && redundant; w++) if (b[w] !== nbits[w]) redundant = false;
+      const u = failedUsed[e] as Int32Array;
+      for (let k = 0; k < classes && redundant; k++) if ((u[k] as number) < (used[k] as number)) redundant = false;
+      if (!redundant) {
+        prev = e;
+        continue;
+      }
+      if (prev === -1) {
+        const next = failedNext[e] as number;
+        if (next === -1) failedHeads.delete(h);
+        else failedHeads.set(h, next);
+      } else failedNext[prev] = failedNext[e] as number;
+    }
     failedState.push(st);
     failedBits.push(nbits.slice());
     failedUsed.push(used.slice());
