@@ -9,6 +9,7 @@ import type { CheckResult, Verdict } from '../jepsen/types.js';
 import { generateHistory } from '../jepsen/generate/history.js';
 import { manyKeysCase, singleKeyCase, type HardCase } from '../jepsen/generate/hard.js';
 import { plantStaleRead } from '../jepsen/generate/stale.js';
+import { repeatedCase, repeatedName } from '../jepsen/generate/repeated.js';
 
 interface Row {
   readonly name: string;
@@ -146,6 +147,30 @@ function cases(quick: boolean): Case[] {
         if (planted === null) throw new Error(`${name}: no read could be made stale`);
         return { name, model: 'register', expected: false, history: planted };
       },
+    });
+  }
+  // Issue 12: hot keys with values 0..4, many processes, many info writes (--only 'values 0..4').
+  // Linearizable from the atomic store; 'stale' and 'pigeonhole' planted late by the
+  // constructions proven in jepsen/generate/repeated.ts.
+  const repSizes: ReadonlyArray<{ ops: number; info: number }> = quick
+    ? [{ ops: 500, info: 0.1 }]
+    : [
+        { ops: 500, info: 0.1 },
+        { ops: 5000, info: 0.3 },
+      ];
+  const variants = ['linearizable', 'stale', 'pigeonhole'] as const;
+  for (const processes of [4, 16, 64]) {
+    for (const { ops, info } of repSizes) {
+      variants.forEach((variant, vi) => {
+        const p = { seed: 5000 + processes * 10 + vi + ops, ops, processes, infoRate: info, variant };
+        out.push({ name: repeatedName(p), targetMs: 10_000, build: () => repeatedCase(p) });
+      });
+    }
+  }
+  for (const keys of [3, 4]) {
+    variants.forEach((variant, vi) => {
+      const p = { seed: 6000 + keys * 10 + vi, ops: 2000, processes: 32, infoRate: 0.2, keys, variant };
+      out.push({ name: repeatedName(p), targetMs: 10_000, build: () => repeatedCase(p) });
     });
   }
   const bigOps = quick ? 10_000 : 50_000;

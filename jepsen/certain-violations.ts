@@ -151,3 +151,232 @@ export function findReadWithoutSource(ops: readonly Operation[]): readonly numbe
   }
   return null;
 }
+
+// Too few producers for a chain of needers (docs/checker.md, proof 5c, "pigeonhole"): for one
+// value v, a chain N1 < S1 < N2 < S2 < ... < Nm in real time, where each Ni is an ok operation
+// needing v (a read of v, a cas expecting v) and each Si an ok setter of another value
+// (S(i) may be N(i) itself: a cas [v, w], w != v). In a linearization the last setter before
+// Ni produces v and lies after S(i-1) (a setter of another value that precedes Ni) and before
+// Ni; these windows are disjoint, so the m needers need m distinct producers, and a producer p
+// can serve Ni only if p is not Ni, p was called before Ni returned, and p returned after
+// S(i-1) was called (the initial state, when v is null, can serve N1 only). Each producer can
+// thus serve an interval of the chain; if a maximum matching of needers to producers leaves a
+// needer without one, the history is not linearizable. The needers are picked greedily
+// (earliest return: the longest chain), and between two of them the separator called last (the
+// tightest window). Matching points to intervals greedily (smallest end first) is optimal.
+
+/** A chain with too few producers, as a witness (needers, separators, eligible producers), or null. */
+export function findProducerShortage(ops: readonly Operation[]): readonly number[] | null {
+  const needersOf = new Map<string, Operation[]>();
+  const producersOf = new Map<string, Operation[]>();
+  const okSetters: Operation[] = [];
+  for (const op of ops) {
+    const r = resultKey(op);
+    if (r !== null) {
+      let list = producersOf.get(r);
+      if (list === undefined) producersOf.set(r, (list = []));
+      list.push(op);
+      if (op.status === 'ok' && Number.isFinite(op.ret)) okSetters.push(op);
+    }
+    const v = neededKey(op);
+    if (v !== null && op.status === 'ok' && Number.isFinite(op.ret)) {
+      let list = needersOf.get(v);
+      if (list === undefined) needersOf.set(v, (list = []));
+      list.push(op);
+    }
+  }
+  okSetters.sort((a, b) => a.ret - b.ret);
+  let best: readonly number[] | null = null;
+  for (const [v, needers] of needersOf) {
+    if (needers.length < 2 && v !== NULL_KEY) continue;
+    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters);
+    if (w !== null && (best === null || w.length < best.length)) best = w;
+  }
+  return best;
+}
+
+function shortageFor(v: string, needers: Operation[], producers: readonly Operation[], okSettersByRet: readonly Operation[]): readonly number[] | null {
+  needers.sort((a, b) => a.ret - b.ret);
+  // Separators of other values by return; for each needer pair, the one called last among
+  // those called after the first returned and returned before the second was called.
+  const seps = okSettersByRet.filter((s) => resultKey(s) !== v);
+  const chainN: Operation[] = [];
+  const chainS: Operation[] = []; // chainS[i] separates chainN[i] from chainN[i+1]
+  let k = 0;
+  let cur: Operation | undefined = needers[0];
+  if (cur === undefined) return null;
+  chainN.push(cur);
+  // Separators returned before the next needer's call: scanned with a pointer over `seps`.
+  let sp = 0;
+  for (;;) {
+    const prev: Operation = cur;
+    // The earliest-returning needer that can follow prev (after some separator); separators
+    // are considered by return order: the first separator called after prev returned (or prev
+    // itself, a cas to another value) bounds where the next needer may start.
+    const selfSep = resultKey(prev) !== null && resultKey(prev) !== v;
+    let firstSepRet = selfSep ? prev.ret : Number.POSITIVE_INFINITY;
+    while (sp < seps.length && (seps[sp] as Operation).ret <= prev.ret) sp++;
+    for (let j = sp; j < seps.length && !selfSep; j++) {
+      const s = seps[j] as Operation;
+      if (s.call > prev.ret) {
+        firstSepRet = s.ret;
+        break;
+      }
+    }
+    if (!Number.isFinite(firstSepRet)) break;
+    while (k < needers.length && (needers[k] as Operation).call <= firstSepRet) k++;
+    // needers are by return; the first with call > firstSepRet and the smallest return.
+    let next: Operation | undefined;
+    for (let j = k; j < needers.length; j++) {
+      const n = needers[j] as Operation;
+      if (n.call > firstSepRet) {
+        next = n;
+        break;
+      }
+    }
+    if (next === undefined) break;
+    // The tightest separator between prev and next: called last among those called after
+    // prev returned and returned before next was called (prev itself if it is a cas to another value).
+    let sep: Operation | undefined = selfSep ? prev : undefined;
+    for (let j = sp; j < seps.length && (seps[j] as Operation).ret < next.call; j++) {
+      const s = seps[j] as Operation;
+      if (s.call > prev.ret && (sep === undefined || s.call > sep.call)) sep = s;
+    }
+    if (sep === undefined) break;
+    chainS.push(sep);
+    chainN.push(next);
+    cur = next;
+  }
+  const m = chainN.length;
+  if (m < 2 && v !== NULL_KEY) return null;
+  // Each producer's interval [lo, hi] of chain positions it may serve.
+  const intervals: Array<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }> = [];
+  const firstReturnAfter = (t: number): number => {
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((chainN[mid] as Operation).ret > t) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const lastSepCalledBefore = (t: number): number => {
+    // hi = the largest i with (i === 0 or chainS[i-1].call < t)
+    let lo = 0;
+    let hi = m - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((chainS[mid - 1] as Operation).call < t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  for (const p of producers) {
+    const lo = firstReturnAfter(p.call);
+    const hi = lastSepCalledBefore(p.ret);
+    if (lo <= hi) intervals.push({ lo, hi, op: p });
+  }
+  if (v === NULL_KEY) intervals.push({ lo: 0, hi: 0, op: null });
+  // A producer that is itself chain needer i (a cas [v, v]) cannot serve i, only one side of
+  // it; its whole interval is kept, which only gives the matching more room (sound).
+  const split = intervals;
+  split.sort((a, b) => a.lo - b.lo);
+  // Greedy: at each position, the open interval ending first.
+  const heap: Array<{ hi: number }> = [];
+  const push = (x: { hi: number }): void => {
+    heap.push(x);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((heap[p] as { hi: number }).hi <= (heap[i] as { hi: number }).hi) break;
+      [heap[p], heap[i]] = [heap[i] as { hi: number }, heap[p] as { hi: number }];
+      i = p;
+    }
+  };
+  const pop = (): { hi: number } | undefined => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last !== undefined) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let s = i;
+        if (l < heap.length && (heap[l] as { hi: number }).hi < (heap[s] as { hi: number }).hi) s = l;
+        if (r < heap.length && (heap[r] as { hi: number }).hi < (heap[s] as { hi: number }).hi) s = r;
+        if (s === i) break;
+        [heap[s], heap[i]] = [heap[i] as { hi: number }, heap[s] as { hi: number }];
+        i = s;
+      }
+    }
+    return top;
+  };
+  let q = 0;
+  for (let i = 0; i < m; i++) {
+    while (q < split.length && (split[q] as { lo: number }).lo <= i) push(split[q++] as { hi: number });
+    let got: { hi: number } | undefined;
+    while ((got = pop()) !== undefined && got.hi < i) {
+      /* expired */
+    }
+    if (got === undefined) return shortageWitness(i, chainN, chainS, split);
+  }
+  return null;
+}
+
+/**
+ * Needer i found no producer. Hall's theorem: some set of positions has fewer eligible
+ * producers than members; look for one that is a range [j, i] (for points and intervals one
+ * exists; if none is found, the whole prefix [0, i] is used, which is deficient too). Witness:
+ * needers j..i, the separators between them and the one before N(j), and the producers that
+ * can serve some position in [j, i]. The argument applies to the witness alone.
+ */
+function shortageWitness(
+  i: number,
+  chainN: readonly Operation[],
+  chainS: readonly Operation[],
+  intervals: ReadonlyArray<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }>,
+): readonly number[] {
+  // Greedy may fail at i because earlier needers used producers a later range needs; so look
+  // at every end e >= i and, for each, the shortest deficient range [j, e]; keep the shortest.
+  const m = chainN.length;
+  let bestJ = 0;
+  let bestE = i;
+  let bestLen = Number.POSITIVE_INFINITY;
+  const byHi = new Int32Array(m + 1);
+  for (let e = i; e < m; e++) {
+    byHi.fill(0);
+    let total = 0;
+    for (const it of intervals) {
+      if (it.lo > e) continue;
+      total++;
+      byHi[Math.min(it.hi, m)] = (byHi[Math.min(it.hi, m)] as number) + 1;
+    }
+    // count(j) = intervals with lo <= e and hi >= j = total - #(hi < j)
+    let below = 0;
+    for (let h = 0; h < e; h++) below += byHi[h] as number; // #(hi < e)
+    for (let j = e; j >= 0 && e - j + 1 < bestLen; j--) {
+      if (j < e) below -= byHi[j] as number; // now #(hi < j)
+      if (e - j + 1 > total - below) {
+        bestJ = j;
+        bestE = e;
+        bestLen = e - j + 1;
+        break;
+      }
+    }
+  }
+  if (!Number.isFinite(bestLen)) {
+    bestJ = 0;
+    bestE = i;
+  }
+  const j = bestJ;
+  i = bestE;
+  const reach = intervals.filter((it) => it.lo <= i);
+  const ids = new Set<number>();
+  for (let k = j; k <= i; k++) ids.add((chainN[k] as Operation).id);
+  for (let k = Math.max(0, j - 1); k < i; k++) ids.add((chainS[k] as Operation).id);
+  for (const it of reach) if (it.op !== null && it.hi >= j) ids.add(it.op.id);
+  return [...ids].sort((a, b) => a - b);
+}
+

@@ -18,7 +18,7 @@ import { pruneRegisterOps, resultKey } from './prune.js';
 import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { findCertainStaleRead, findReadWithoutSource } from './certain-violations.js';
+import { findCertainStaleRead, findProducerShortage, findReadWithoutSource } from './certain-violations.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
@@ -76,6 +76,8 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
   const sourceless = findReadWithoutSource(kept);
   if (sourceless !== null) return { valid: false, linearized: [], method: `no-source${prunedNote}`, steps: kept.length, kept, witness: sourceless };
+  const shortage = findProducerShortage(kept);
+  if (shortage !== null) return { valid: false, linearized: [], method: `pigeonhole${prunedNote}`, steps: kept.length, kept, witness: shortage };
   const r = searchFrontier(model, kept, {
     ...limits,
     readOnly: (op) => op.f === 'read' && op.status === 'ok',
@@ -113,6 +115,14 @@ export function checkPart(
     const keep = new Set(d.witness);
     const w = soundRemoval(all, new Set(all.filter((op) => !keep.has(op.id)).map((op) => op.id)));
     if (w.length > 0 && decidePart(model, w, limits).valid === false) start = w;
+    else if (d.method.startsWith('pigeonhole')) {
+      // The pigeonhole witness is not linearizable by the same argument that decided the
+      // whole part (docs/checker.md, proof 5c), so it is a counterexample in its own right even
+      // when sound removals cannot reach it (removing a cas that feeds its reads would take
+      // the reads too). Shrinking goes on from it by sound removals.
+      const own = all.filter((op) => keep.has(op.id));
+      if (decidePart(model, own, limits).valid === false) start = own;
+    }
   }
   const shrunk = shrinkCounterexample(start, {
     decide: (cand, maxSteps) => {

@@ -203,10 +203,36 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   }
   let hA = 0;
   let hB = 0;
+  // Info twins as counts (docs/checker.md, proof 6c): linearized members of a class of info
+  // operations that do the same thing are always its earliest called ones (only the earliest
+  // is ever tried), so a configuration is (the other ops linearized, state, count per class).
+  // A configuration that failed makes any with the same other ops and state and at least as
+  // many used of every class fail too: the same completion would work from the failed one.
+  const twinIdx = new Int32Array(n).fill(-1);
+  const classOf = new Map<string, number>();
+  ops.forEach((op, i) => {
+    const c = twin[i];
+    if (c === undefined || op.status !== 'info') return;
+    let k = classOf.get(c);
+    if (k === undefined) classOf.set(c, (k = classOf.size));
+    twinIdx[i] = k;
+  });
+  const classes = classOf.size;
+  const used = new Int32Array(classes);
+  const nbits = new Uint32Array(words);
+  let nA = 0;
+  let nB = 0;
   const flip = (i: number): void => {
     bits[i >>> 5] = (bits[i >>> 5] as number) ^ (1 << (i & 31));
     hA = (hA ^ (zobA[i] as number)) >>> 0;
     hB = (hB ^ (zobB[i] as number)) >>> 0;
+    const cls = twinIdx[i] as number;
+    if (cls >= 0) used[cls] = (used[cls] as number) + (done[i] === 0 ? 1 : -1);
+    else {
+      nbits[i >>> 5] = (nbits[i >>> 5] as number) ^ (1 << (i & 31));
+      nA = (nA ^ (zobA[i] as number)) >>> 0;
+      nB = (nB ^ (zobB[i] as number)) >>> 0;
+    }
     const on = done[i] === 0;
     mark(i, on);
     if ((ops[i] as Operation).status === 'ok') okDone += on ? 1 : -1;
@@ -230,6 +256,59 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   /** Records (current set, state) and says whether it is new. */
   const fresh = (state: number): boolean => memo.addIfFresh(hA * 0x200000 + ((hB ^ Math.imul(state, 0x9e3779b1)) & 0x1fffff), state, bits);
 
+  // Failed configurations, for the dominance test (bounded: past the cap nothing is recorded).
+  const failedHeads = new Map<number, number>();
+  const failedState: number[] = [];
+  const failedNext: number[] = [];
+  const failedBits: Uint32Array[] = [];
+  const failedUsed: Int32Array[] = [];
+  const failedMax = Math.max(0, Math.floor((options.memoWordsMax ?? MEMO_WORDS_MAX_DEFAULT) / 4 / (words + classes + 8)));
+  const failedHash = (st: number): number => nA * 0x200000 + ((nB ^ Math.imul(st, 0x9e3779b1)) & 0x1fffff);
+  const recordFailed = (st: number): void => {
+    if (classes === 0 || failedState.length >= failedMax) return;
+    const h = failedHash(st);
+    // Entries this one dominates (same ops and state, at least as many used) are redundant:
+    // unlink them, so the chains stay short (a refuted descendant reached by info twins only
+    // is recorded before its ancestor is).
+    let prev = -1;
+    for (let e = failedHeads.get(h) ?? -1; e !== -1; e = failedNext[e] as number) {
+      let redundant = failedState[e] === st;
+      const b = failedBits[e] as Uint32Array;
+      for (let w = 0; w < words && redundant; w++) if (b[w] !== nbits[w]) redundant = false;
+      const u = failedUsed[e] as Int32Array;
+      for (let k = 0; k < classes && redundant; k++) if ((u[k] as number) < (used[k] as number)) redundant = false;
+      if (!redundant) {
+        prev = e;
+        continue;
+      }
+      if (prev === -1) {
+        const next = failedNext[e] as number;
+        if (next === -1) failedHeads.delete(h);
+        else failedHeads.set(h, next);
+      } else failedNext[prev] = failedNext[e] as number;
+    }
+    failedState.push(st);
+    failedBits.push(nbits.slice());
+    failedUsed.push(used.slice());
+    failedNext.push(failedHeads.get(h) ?? -1);
+    failedHeads.set(h, failedState.length - 1);
+  };
+  const dominated = (st: number): boolean => {
+    if (classes === 0) return false;
+    for (let e = failedHeads.get(failedHash(st)) ?? -1; e !== -1; e = failedNext[e] as number) {
+      if (failedState[e] !== st) continue;
+      const b = failedBits[e] as Uint32Array;
+      let same = true;
+      for (let w = 0; w < words && same; w++) if (b[w] !== nbits[w]) same = false;
+      if (!same) continue;
+      const u = failedUsed[e] as Int32Array;
+      let le = true;
+      for (let k = 0; k < classes && le; k++) if ((u[k] as number) > (used[k] as number)) le = false;
+      if (le) return true;
+    }
+    return false;
+  };
+
   /** The candidates at the current configuration, earliest deadline first; [] if none. */
   const candidates = (state: S): { readonly cands: readonly number[]; readonly only: boolean; readonly blocker: number } => {
     const blocker = firstUndoneByRet();
@@ -246,6 +325,28 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       // An info setter whose value nothing left needs is as good as never happening.
       if (op.status === 'info' && values !== undefined && (opProd[i] as number) >= 0 && pendAny[opProd[i] as number] === 0) continue;
       cands.push(i);
+    }
+    // An info write or delete is tried only right before a candidate that needs its value
+    // (and only if the register does not hold that value already): in any linearization, one
+    // that is not so placed can be removed (docs/checker.md, proof 6b).
+    if (values !== undefined && cands.length > 1) {
+      const now = stateIndex(state);
+      let needMask: Set<number> | undefined;
+      let w = 0;
+      for (const i of cands) {
+        const op = ops[i] as Operation;
+        if (op.status === 'info' && !Number.isFinite(op.ret) && unconditional(op)) {
+          const v = opProd[i] as number;
+          if (v === now) continue;
+          if (needMask === undefined) {
+            needMask = new Set();
+            for (const j of cands) if ((opNeedAny[j] as number) >= 0) needMask.add(opNeedAny[j] as number);
+          }
+          if (!needMask.has(v)) continue;
+        }
+        cands[w++] = i;
+      }
+      cands.length = w;
     }
     cands.sort((a, b) => (urgency[a] as number) - (urgency[b] as number) || (ops[a] as Operation).call - (ops[b] as Operation).call);
     // Of several never-returning candidates that do the same thing, trying the earliest
@@ -310,6 +411,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   const open = (): boolean => {
     const c = candidates(state);
     if (c.cands.length === 0) {
+      recordFailed(stateId(state));
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = c.blocker;
@@ -375,7 +477,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
           : NO_OPS;
       flip(i);
       for (const j of absorbed) flip(j);
-      if (deadAfter(i, top.before, s) || absorbed.some((j) => deadAfter(j, s, s)) || !fresh(stateId(s))) {
+      if (deadAfter(i, top.before, s) || absorbed.some((j) => deadAfter(j, s, s)) || !fresh(stateId(s)) || dominated(stateId(s))) {
         flip(i);
         for (const j of absorbed) flip(j);
         top.choice++;
@@ -391,6 +493,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     }
     if (!moved) {
       // Every candidate here is illegal or explored: a dead end at this depth.
+      recordFailed(stateId(state));
       if (linearizedCount > stuckDepth) {
         stuckDepth = linearizedCount;
         stuckOp = firstUndoneByRet();

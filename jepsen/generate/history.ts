@@ -48,6 +48,13 @@ export interface GenerateOptions {
    * from 1..n, so the same value may be written many times.
    */
   readonly values?: 'unique' | number;
+  /** With numeric `values`: the smallest value (default 1), so values are valueMin..valueMin+values-1. */
+  readonly valueMin?: number;
+  /**
+   * A value that no timed-out (`info`) write or cas ever writes (they draw another): the
+   * planted histories of repeated.ts need one value whose producers all returned.
+   */
+  readonly noInfoValue?: number;
   /** Fraction of cas that expect the key's current value at their invoke (default 0.7). */
   readonly casHitRate?: number;
   /** Mean operation latency and mean think time between a process's operations, in ms. */
@@ -104,6 +111,8 @@ function checkOptions(o: GenerateOptions): void {
     if (v !== undefined && !(v >= 0 && v <= 1)) bad(`${name} must be in [0, 1], got ${v}`);
   }
   if (typeof o.values === 'number' && (!Number.isInteger(o.values) || o.values < 1)) bad(`values must be 'unique' or an integer >= 1, got ${o.values}`);
+  if (o.valueMin !== undefined && !Number.isInteger(o.valueMin)) bad(`valueMin must be an integer, got ${o.valueMin}`);
+  if (o.noInfoValue !== undefined && (typeof o.values !== 'number' || o.values < 2)) bad('noInfoValue needs numeric values with at least 2 of them');
   if (o.keyDistribution?.kind === 'zipf' && !(o.keyDistribution.exponent >= 0)) bad('the zipf exponent must be >= 0');
   for (const ms of [o.latencyMs, o.thinkMs]) if (ms !== undefined && !(ms >= 0 && Number.isFinite(ms))) bad(`latencyMs and thinkMs must be finite and >= 0`);
 }
@@ -190,7 +199,15 @@ export function generateHistory(options: GenerateOptions): GeneratedHistory {
   const store = new AtomicStore();
   const written = new Map<string | null, unknown[]>(); // values invoked per key, for cas expectations
   let nextValue = 1;
-  const freshValue = (): number => (options.values === undefined || options.values === 'unique' ? nextValue++ : rng.int(1, options.values));
+  const valueMin = options.valueMin ?? 1;
+  const drawValue = (): number => (options.values === undefined || options.values === 'unique' ? nextValue++ : rng.int(valueMin, valueMin + options.values - 1));
+  // A timed-out op never writes noInfoValue: it draws again (terminates: there are >= 2 values).
+  const freshValue = (d?: Draft): number => {
+    for (;;) {
+      const v = drawValue();
+      if (d === undefined || d.status !== 'info' || v !== options.noInfoValue) return v;
+    }
+  };
   const casHitRate = options.casHitRate ?? 0.7;
   for (const m of moments) {
     const d = m.d;
@@ -200,7 +217,7 @@ export function generateHistory(options: GenerateOptions): GeneratedHistory {
         case 'delete':
           break;
         case 'write': {
-          d.input = freshValue();
+          d.input = freshValue(d);
           remember(written, d.key, d.input);
           break;
         }
@@ -211,7 +228,7 @@ export function generateHistory(options: GenerateOptions): GeneratedHistory {
           if (current !== null && rng.chance(casHitRate)) expected = current;
           else if (past.length > 0) expected = rng.pick(past);
           else expected = freshValue(); // never written yet: a cas that must fail
-          const next = freshValue();
+          const next = freshValue(d);
           d.input = [expected, next];
           remember(written, d.key, next);
           break;

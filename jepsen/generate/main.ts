@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { eventsToJsonl, generateHistory, type GenerateOptions, type OpMix } from './history.js';
 import { plantStaleRead } from './stale.js';
 import { plantFutureRead } from './future.js';
+import { REPEATED_VARIANTS, repeatedCase, type RepeatedVariant } from './repeated.js';
 
 const USAGE = `usage: node dist/jepsen/generate/main.js [options] > history.jsonl
 
@@ -25,6 +26,10 @@ linearizable by construction, unless --stale plants one certainly stale read.
   --values N          draw values from 1..N (repeats) instead of unique values
   --stale late|random plant one certainly stale read (the last qualifying one, or any)
   --future late|random plant one read that sees a value written only after it completed
+  --repeated V        issue 12's family (values 0..4, 10% cas; --ops, --processes, --keys,
+                      --info, --seed apply): V is linearizable, stale (a read ruled out
+                      only by a cas, appended late) or pigeonhole (more reads of 4 separated
+                      by certain overwrites than producers of 4); see repeated.ts
 `;
 
 export class UsageError extends Error {}
@@ -33,6 +38,7 @@ export interface GenerateCommand {
   readonly options: GenerateOptions;
   readonly stale: 'late' | 'random' | null;
   readonly future: 'late' | 'random' | null;
+  readonly repeated: RepeatedVariant | null;
 }
 
 function num(flag: string, text: string | undefined): number {
@@ -54,6 +60,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
   let values: number | null = null;
   let stale: 'late' | 'random' | null = null;
   let future: 'late' | 'random' | null = null;
+  let repeated: RepeatedVariant | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const next = (): string | undefined => argv[++i];
@@ -107,6 +114,12 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
         future = v;
         break;
       }
+      case '--repeated': {
+        const v = next();
+        if (!(REPEATED_VARIANTS as readonly (string | undefined)[]).includes(v)) throw new UsageError(`--repeated is ${REPEATED_VARIANTS.join(', ')}; got ${JSON.stringify(v ?? '')}`);
+        repeated = v as RepeatedVariant;
+        break;
+      }
       default:
         throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
     }
@@ -124,7 +137,8 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand {
     ...(values !== null ? { values } : {}),
   };
   if (stale !== null && future !== null) throw new UsageError('--stale and --future plant one violation each: choose one');
-  return { options, stale, future };
+  if (repeated !== null && (stale !== null || future !== null)) throw new UsageError('--repeated plants its own violation: leave out --stale and --future');
+  return { options, stale, future, repeated };
 }
 
 export function runGenerate(argv: readonly string[], out: (s: string) => void, err: (s: string) => void): number {
@@ -136,6 +150,13 @@ export function runGenerate(argv: readonly string[], out: (s: string) => void, e
   let history;
   try {
     cmd = parseGenerateArgs(argv);
+    if (cmd.repeated !== null) {
+      const o = cmd.options;
+      const c = repeatedCase({ seed: o.seed, ops: o.ops, processes: o.processes, infoRate: o.infoRate ?? 0, keys: o.keys ?? 1, variant: cmd.repeated });
+      out(eventsToJsonl(c.history.events));
+      err(`generate: ${c.history.events.length} events, model ${c.model}; ${c.expected ? 'linearizable by construction' : `NOT linearizable (${cmd.repeated} construction, jepsen/generate/repeated.ts)`}\n`);
+      return 0;
+    }
     history = generateHistory(cmd.options);
   } catch (e) {
     if (e instanceof UsageError || e instanceof RangeError) {
