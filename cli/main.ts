@@ -21,8 +21,12 @@ const commands: Record<string, Command> = {
     summary: 'check a recorded history (JSON Lines or Jepsen EDN) for linearizability',
     load: async () => (await import('../jepsen/cli.js')).checkMain,
   },
+  server: {
+    summary: 'run a Conclave server node (HTTP API, peers over TCP, data in LMDB); `npm start` runs it with defaults',
+    load: async () => (await import('../adapters/cli.js')).serverMain,
+  },
   demo: {
-    summary: 'a short narrated simulation for newcomers (what `npm start` runs for now)',
+    summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,
   },
 };

@@ -1,0 +1,331 @@
+// Serves ConclaveApi (api.ts) with @effect/platform-node. Handlers only translate: the request
+// becomes a node op through kv-mapping.ts, the node host runs it, the outcome becomes a status.
+// One middleware turns every error the framework raises (schema decode, malformed JSON,
+// oversized body, unknown route) into the API's JSON error shape, so a client's mistake is a
+// 4xx naming the field and never a 500.
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { HttpApiBuilder, HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse, FileSystem as PFileSystem } from '@effect/platform';
+import { NodeHttpServer } from '@effect/platform-node';
+import { Cause, Effect, Layer, Option } from 'effect';
+import { partitionId } from '../../core/types.js';
+import type { ServerConfig } from '../config.js';
+import { splitHostPort } from '../config.js';
+import { deleteOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
+import type { Logger } from '../log.js';
+import type { HostResult, NodeHost } from '../node-host.js';
+import type { TcpTransport } from '../transport/tcp-transport.js';
+import { ConclaveApi, type ErrorBody } from './api.js';
+import type { Metrics } from '../metrics.js';
+import type { KvOp } from '../../core/node/command.js';
+
+export interface HttpDeps {
+  readonly metrics: Metrics;
+  readonly config: ServerConfig;
+  readonly host: NodeHost;
+  readonly transport: TcpTransport;
+  readonly log: Logger;
+  readonly startedAt: number;
+}
+
+/** Shared between the server layer and the shutdown sequence. */
+export class HttpControl {
+  inFlight = 0;
+  draining = false;
+  server: Server | null = null;
+  readonly counts = new Map<string, number>();
+}
+
+const unavailable = (message: string) => ({ error: 'unavailable' as const, message, retryable: true });
+
+function unavailableOf(r: Exclude<HostResult, { kind: 'ok' } | { kind: 'cas-failed' }>, timeoutMs: number): ReturnType<typeof unavailable> {
+  switch (r.kind) {
+    case 'timeout':
+      return unavailable(`no answer from the cluster within ${timeoutMs} ms (no quorum, or a leader change); a write's outcome is unknown`);
+    case 'overloaded':
+      return unavailable('this node has too many requests waiting');
+    case 'stopped':
+      return unavailable('this node is shutting down');
+    case 'unavailable':
+      return unavailable(`no leader for the key's partition: ${r.reason}`);
+  }
+}
+
+/** Why this node cannot serve yet, or null when it can. */
+export function notReadyReason(d: HttpDeps): string | null {
+  const leaderless = d.host.leaderlessPartitions();
+  if (leaderless.length === 0) return null;
+  const peers = d.transport.peerStates();
+  const down = peers.filter((p) => p.state !== 'connected' || !p.inbound).map((p) => p.peer);
+  const quorum = Math.floor(d.config.nodes.length / 2) + 1;
+  const reach = d.config.nodes.length - down.length;
+  const head = `${leaderless.length} of ${d.config.partitions} partitions have no leader`;
+  if (reach < quorum) return `${head}: waiting for a quorum (${quorum} of ${d.config.nodes.length} nodes), can reach ${reach}; waiting for ${down.join(', ')}`;
+  return `${head}: elections in progress`;
+}
+
+export function apiLayer(d: HttpDeps) {
+  const timeoutMs = d.config.requestTimeoutMs;
+  const run = (op: KvOp): Effect.Effect<{ outcome: KvOutcome } | { fail: ReturnType<typeof unavailable> }> =>
+    Effect.promise(() => d.host.submit(op, timeoutMs)).pipe(
+      Effect.map((r) => (r.kind === 'ok' || r.kind === 'cas-failed' ? { outcome: outcomeOf(op, r) } : { fail: unavailableOf(r, timeoutMs) })),
+    );
+
+  const kv = HttpApiBuilder.group(ConclaveApi, 'kv', (h) =>
+    h
+      .handle('put', ({ path, payload }) =>
+        Effect.gen(function* () {
+          if (payload.value === undefined) return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'value': is missing" });
+          if (payload.ttl !== undefined) return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'ttl': TTL is not supported by this build yet" });
+          const expected = Object.prototype.hasOwnProperty.call(payload, 'expected') ? { present: true, value: payload.expected } : { present: false, value: undefined };
+          const r = yield* run(putOp(path.key, payload.value, expected));
+          if ('fail' in r) return yield* Effect.fail(r.fail);
+          const o = r.outcome;
+          switch (o.kind) {
+            case 'ok':
+              return { revision: o.revision };
+            case 'absent':
+              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent (expected a value)` });
+            case 'condition-failed':
+              return yield* Effect.fail({ error: 'condition_failed' as const, message: `key '${path.key}' holds a different value than expected` });
+            case 'unavailable':
+              return yield* Effect.fail(unavailable(o.reason));
+          }
+        }),
+      )
+      .handle('get', ({ path, urlParams }) =>
+        Effect.gen(function* () {
+          const r = yield* run(readOp(path.key, urlParams.consistency ?? 'strong'));
+          if ('fail' in r) return yield* Effect.fail(r.fail);
+          const o = r.outcome;
+          if (o.kind === 'ok') return { value: o.value, revision: o.revision };
+          if (o.kind === 'absent') return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
+          return yield* Effect.fail(unavailable(o.kind === 'unavailable' ? o.reason : 'unexpected read outcome'));
+        }),
+      )
+      .handle('delete', ({ path, urlParams }) =>
+        Effect.gen(function* () {
+          if (urlParams.expected !== undefined) {
+            return yield* Effect.fail({ error: 'bad_request' as const, message: "field 'expected': a conditional delete is not supported by this build yet" });
+          }
+          // The node's delete does not say whether the key existed: read it first (strong) for the 404.
+          const before = yield* run(readOp(path.key, 'strong'));
+          if ('fail' in before) return yield* Effect.fail(before.fail);
+          if (before.outcome.kind === 'absent') return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
+          const r = yield* run(deleteOp(path.key));
+          if ('fail' in r) return yield* Effect.fail(r.fail);
+          if (r.outcome.kind === 'ok') return { revision: r.outcome.revision };
+          return yield* Effect.fail(unavailable(r.outcome.kind === 'unavailable' ? r.outcome.reason : 'unexpected delete outcome'));
+        }),
+      ),
+  );
+
+  const node = HttpApiBuilder.group(ConclaveApi, 'node', (h) =>
+    h
+      .handle('health', () =>
+        Effect.suspend(() => {
+          const reason = notReadyReason(d);
+          return reason === null ? Effect.succeed({ status: 'ok' as const, node: d.config.node }) : Effect.fail(unavailable(`not ready: ${reason}`));
+        }),
+      )
+      .handle('status', () =>
+        Effect.sync(() => {
+          const partitions = [];
+          for (let p = 0; p < d.config.partitions; p++) {
+            const s = d.host.node.status(partitionId(p));
+            partitions.push({ partition: p, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied, last_index: s.lastIndex, snapshot_index: s.snapshotIndex });
+          }
+          const reason = notReadyReason(d);
+          return {
+            node: d.config.node,
+            ready: reason === null,
+            reason,
+            nodes: d.config.nodes,
+            replication_factor: d.config.replicationFactor,
+            partitions,
+            peers: d.transport.peerStates().map((p) => ({ peer: p.peer, state: p.state, inbound: p.inbound, last_error: p.lastError })),
+            in_flight: d.host.inFlight(),
+            uptime_ms: Math.round(performance.now() - d.startedAt),
+          };
+        }),
+      ),
+  );
+
+  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(node));
+}
+
+const json = (status: number, body: ErrorBody): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.unsafeJson(body, { status });
+
+/** The first issue of a schema decode error as "field 'a.b': message". */
+function describeDecodeError(body: { issues?: Array<{ path?: unknown[]; message?: string }>; message?: string }): string {
+  const issue = body.issues?.[0];
+  if (issue === undefined) return body.message ?? 'the request does not match the API';
+  const path = (issue.path ?? []).map(String);
+  // The framework's paths start at the part of the request: path / urlParams / payload (body) / headers.
+  const where = path.length === 0 ? 'request' : path.join('.');
+  return `field '${where}': ${issue.message ?? 'invalid'}`;
+}
+
+/** Give every framework-made error response the API's JSON error shape. */
+function rewrite(res: HttpServerResponse.HttpServerResponse, req: HttpServerRequest.HttpServerRequest, maxBodyBytes: number): HttpServerResponse.HttpServerResponse {
+  if (res.status < 400) return res;
+  const empty = res.body._tag === 'Empty';
+  if (res.status === 404 && empty) return json(404, { error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  if (res.status === 413) return json(413, { error: 'bad_request', message: `request body exceeds ${maxBodyBytes} bytes` });
+  if (res.status === 405 && empty) return json(405, { error: 'bad_request', message: `method ${req.method} not allowed on ${req.url.split('?')[0]}` });
+  if (res.status === 400 && empty) return json(400, { error: 'bad_request', message: "field 'body': the request body could not be decoded (malformed JSON, or a wrong content-type)" });
+  if (res.status !== 400 || res.body._tag !== 'Uint8Array') return res;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(res.body.body));
+  } catch {
+    return res;
+  }
+  const b = parsed as { _tag?: string };
+  if (b?._tag !== 'HttpApiDecodeError') return res;
+  return json(400, { error: 'bad_request', message: describeDecodeError(parsed as never) });
+}
+
+export function errorMiddleware(control: HttpControl, d: HttpDeps) {
+  return (app: HttpApp.Default): HttpApp.Default =>
+    Effect.gen(function* () {
+      const req = yield* HttpServerRequest.HttpServerRequest;
+      if (control.draining) return json(503, { error: 'unavailable', message: 'this node is shutting down', retryable: true }).pipe(HttpServerResponse.setHeader('connection', 'close'));
+      const res = yield* app.pipe(
+        HttpIncomingMessage.withMaxBodySize(Option.some(PFileSystem.Size(d.config.maxBodyBytes))),
+        Effect.map((r) => rewrite(r, req, d.config.maxBodyBytes)),
+        Effect.catchAllCause((cause) => {
+          const squashed = Cause.squash(cause);
+          if (HttpServerResponse.isServerResponse(squashed)) return Effect.succeed(rewrite(squashed, req, d.config.maxBodyBytes));
+          const e = squashed as { _tag?: string; reason?: string; description?: string; cause?: unknown; message?: string };
+          if (e?._tag === 'RouteNotFound') return Effect.succeed(json(404, { error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+          if (e?._tag === 'RequestError') {
+            const text = `${e.description ?? ''} ${String((e.cause as Error | undefined)?.message ?? e.cause ?? '')}`;
+            if (/size|too large|exceed/i.test(text)) return Effect.succeed(json(413, { error: 'bad_request', message: `request body exceeds ${d.config.maxBodyBytes} bytes` }));
+            return Effect.succeed(json(400, { error: 'bad_request', message: "field 'body': the request body could not be decoded (malformed JSON, or a wrong content-type)" }));
+          }
+          if (e?._tag === 'HttpApiDecodeError') return Effect.succeed(json(400, { error: 'bad_request', message: describeDecodeError(e as never) }));
+          d.log.error('internal error serving a request', { method: req.method, url: req.url, error: Cause.pretty(cause) });
+          return Effect.succeed(json(500, { error: 'internal', message: 'internal error (logged on the node)' }));
+        }),
+      );
+      const key = `${res.status}`;
+      control.counts.set(key, (control.counts.get(key) ?? 0) + 1);
+      return res;
+    });
+}
+
+/**
+ * Node-level hook, ahead of the Effect handler: counts in-flight requests (for the graceful
+ * stop) and gives the framework's own error responses (schema decode errors, malformed JSON,
+ * unknown routes, oversized bodies — which @effect/platform answers after any app middleware)
+ * the API's JSON error shape.
+ */
+function shapeErrors(req: IncomingMessage, res: ServerResponse, control: HttpControl, d: HttpDeps): void {
+  control.inFlight++;
+  const t0 = performance.now();
+  res.once('close', () => {
+    control.inFlight--;
+    d.metrics.httpDone(req.method ?? 'GET', req.url ?? '/', res.statusCode, (performance.now() - t0) / 1000);
+  });
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: OutgoingHttpHeaders) => ServerResponse;
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  let held: { status: number; headers: OutgoingHttpHeaders } | null = null;
+  (res as { writeHead: unknown }).writeHead = (status: number, ...rest: unknown[]) => {
+    const headers = (rest.find((x) => typeof x === 'object' && x !== null) ?? {}) as OutgoingHttpHeaders;
+    if (status >= 400) {
+      held = { status, headers };
+      return res;
+    }
+    return writeHead(status, headers);
+  };
+  (res as { end: unknown }).end = (chunk?: unknown, ...rest: unknown[]) => {
+    if (held === null) return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest);
+    const h = held;
+    held = null;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.alloc(0);
+    const shaped = shapeErrorBody(h.status, bytes, req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, d.config.maxBodyBytes);
+    if (shaped === null) {
+      writeHead(h.status, h.headers);
+      return end(bytes);
+    }
+    const text = JSON.stringify(shaped.body);
+    writeHead(shaped.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(h.status === 413 ? { connection: 'close' } : {}) });
+    return end(text);
+  };
+}
+
+/** The API's error body for a framework error response, or null to leave it as it is. */
+export function shapeErrorBody(status: number, body: Buffer, method: string, path: string, maxBodyBytes: number): { status: number; body: ErrorBody } | null {
+  const empty = body.length === 0;
+  if (status === 404 && empty) return { status, body: { error: 'not_found', message: `no route ${method} ${path}` } };
+  if (status === 413) return { status, body: { error: 'bad_request', message: `request body exceeds ${maxBodyBytes} bytes` } };
+  if (status === 405 && empty) return { status, body: { error: 'bad_request', message: `method ${method} is not allowed on ${path}` } };
+  if (status === 400 && empty) return { status, body: { error: 'bad_request', message: "field 'body': the request body could not be decoded (malformed JSON, or a wrong content-type)" } };
+  if (status !== 400) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if ((parsed as { _tag?: string })?._tag !== 'HttpApiDecodeError') return null;
+  return { status: 400, body: { error: 'bad_request', message: describeDecodeError(parsed as never) } };
+}
+
+/** The HTTP server as a layer: listening when built, closed when its scope closes. */
+export function httpLayer(d: HttpDeps, control: HttpControl) {
+  const { host, port } = splitHostPort(d.config.http);
+  const serverLayer = NodeHttpServer.layer(() => {
+    const s = createServer();
+    s.headersTimeout = 10_000;
+    s.requestTimeout = 30_000;
+    control.server = s;
+    // Ahead of the Effect handler: refuse while draining, refuse a declared oversized body
+    // before reading it, and shape the framework's error responses.
+    const emit = s.emit.bind(s) as (event: string, ...args: unknown[]) => boolean;
+    (s as { emit: unknown }).emit = (event: string, ...args: unknown[]): boolean => {
+      if (event === 'request') {
+        const req = args[0] as IncomingMessage;
+        const res = args[1] as ServerResponse;
+        const declared = Number(req.headers['content-length'] ?? 0);
+        const early: [number, ErrorBody] | null = control.draining
+          ? [503, { error: 'unavailable', message: 'this node is shutting down', retryable: true }]
+          : declared > d.config.maxBodyBytes
+            ? [413, { error: 'bad_request', message: `request body of ${declared} bytes exceeds the limit of ${d.config.maxBodyBytes} bytes` }]
+            : null;
+        if (early === null && req.method === 'GET' && (req.url ?? '').split('?')[0] === '/metrics') {
+          // Prometheus text, outside the JSON API (not part of the HttpApi definition).
+          const t0 = performance.now();
+          d.metrics.registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': d.metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+              res.end(text);
+              d.metrics.httpDone('GET', '/metrics', 200, (performance.now() - t0) / 1000);
+            },
+            () => {
+              res.writeHead(503).end();
+            },
+          );
+          req.resume();
+          return true;
+        }
+        if (early !== null) {
+          const text = JSON.stringify(early[1]);
+          res.writeHead(early[0], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+          res.end(text);
+          req.resume();
+          return true;
+        }
+        shapeErrors(req, res, control, d);
+      }
+      return emit(event, ...args);
+    };
+    return s;
+  }, { host, port });
+  return HttpApiBuilder.serve(errorMiddleware(control, d)).pipe(
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: '/v1/openapi.json' })),
+    Layer.provide(apiLayer(d)),
+    Layer.provide(serverLayer),
+  );
+}
