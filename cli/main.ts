@@ -25,6 +25,10 @@ const commands: Record<string, Command> = {
     summary: 'run a Conclave server node (HTTP API, peers over TCP, data in LMDB); `npm start` runs it with defaults',
     load: async () => (await import('../adapters/cli.js')).serverMain,
   },
+  jepsen: {
+    summary: '`jepsen run`: real server processes on 127.0.0.1 under faults, the history checked',
+    load: async () => (await import('../jepsen/harness/cli.js')).jepsenMain,
+  },
   demo: {
     summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,
