@@ -50,13 +50,17 @@ export interface RunResults {
   readonly workload: Workload;
   readonly model: string;
   readonly seed: number;
-  readonly nodes: readonly { readonly name: string; readonly peer: string; readonly http: string; readonly restarts: number; readonly log: string }[];
+  readonly nodes: readonly { readonly name: string; readonly peer: string; readonly http: string; readonly restarts: number; readonly pids: readonly number[]; readonly log: string }[];
   readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly invoke: number };
   readonly faults: readonly FaultRecord[];
   /** Flight-recorder files; the recorder is not built yet, so this is empty. */
   readonly recordings: readonly string[];
   readonly checker: { readonly valid: boolean | 'unknown'; readonly ops: number; readonly ms: number; readonly explanation?: string };
   readonly finalReads: Readonly<Record<string, unknown>>;
+  /** Per directed peer link ("n1->n2"): the proxy's counters (bytes passed and dropped, connections). */
+  readonly links: Readonly<Record<string, unknown>>;
+  /** Every change the proxy network applied, ms since the network started. */
+  readonly networkEvents: readonly { readonly atMs: number; readonly what: string }[];
   readonly timing: { readonly loadMs: number; readonly totalMs: number };
   readonly history: string;
   readonly report: string;
@@ -232,6 +236,7 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
     };
   });
   const allPids = new Set<number>();
+  const pidsOf = new Map<string, number[]>();
   const faults: FaultRecord[] = [];
   const t0 = performance.now();
   const now = (): number => Math.round(performance.now() - t0);
@@ -240,6 +245,7 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
   const paused = new Set<string>();
   let loadMs = 0;
   const finalReads: Record<string, unknown> = {};
+  const links: Record<string, unknown> = {};
   const deadNode = (): string | null => {
     for (const n of nodes) {
       if (killed.has(n.name)) continue;
@@ -251,6 +257,7 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
   const startNode = async (n: Node, restart: boolean): Promise<void> => {
     const p = restart ? await supervisor.restart(n.name) : await supervisor.start(n.spec);
     allPids.add(p.pid);
+    pidsOf.set(n.name, [...(pidsOf.get(n.name) ?? []), p.pid]);
   };
   try {
     for (const n of nodes) await startNode(n, false);
@@ -308,8 +315,8 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
       if (kinds.length === 0) return;
       let i = 0;
       while (true) {
-        const quiet = 1_500 + nrnd() * 1_500;
-        const active = 2_000 + nrnd() * 2_000;
+        const quiet = 1_000 + nrnd() * 1_500;
+        const active = 2_000 + nrnd() * 1_500;
         // Leave time at the end of the load for the cluster to serve while healed.
         if (performance.now() + quiet + active + 1_500 > loadEnd) return;
         await sleep(quiet);
@@ -399,6 +406,7 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
     } catch (e) {
       stopError = e;
     }
+    for (const [a, b] of ProxyNetwork.pairs(peers)) links[`${nameOf.get(a)}->${nameOf.get(b)}`] = { ...net.link(a, b).stats };
     await net.close();
     writeFileSync(join(out, 'history.jsonl'), history.text());
     const survivors = [...allPids].filter((p) => pidExists(p));
@@ -420,12 +428,14 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
     workload: o.workload,
     model,
     seed: o.seed,
-    nodes: nodes.map((n) => ({ name: n.name, peer: n.peer, http: n.http, restarts: supervisor.restarts(n.name), log: `${n.name}/node.log` })),
+    nodes: nodes.map((n) => ({ name: n.name, peer: n.peer, http: n.http, restarts: supervisor.restarts(n.name), pids: pidsOf.get(n.name) ?? [], log: `${n.name}/node.log` })),
     counts: history.counts,
     faults,
     recordings: [],
     checker: { valid: result.valid, ops: result.ops, ms: result.ms, ...(result.explanation !== undefined ? { explanation: result.explanation } : {}) },
     finalReads,
+    links,
+    networkEvents: net.events.map((e) => ({ atMs: e.atMs, what: peers.reduce((w, p) => w.split(p).join(nameOf.get(p)!), e.what) })),
     timing: { loadMs, totalMs: Math.round(performance.now() - startedAt) },
     history: 'history.jsonl',
     report: 'report.html',
