@@ -1,5 +1,6 @@
 // `conclave jepsen run`: options as CONTRACTS.md "Real-process harness". Exit codes: 0 valid,
 // 1 invalid (or the check could not decide), 2 bad usage, 3 the harness itself failed.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { BUILT_NEMESES, HarnessError, jepsenRun, NEMESES, WORKLOADS, type Nemesis, type RunOptions, type Workload } from './run.js';
 
 export const JEPSEN_USAGE = `usage: conclave jepsen run [options]
@@ -18,7 +19,7 @@ options:
                          clock, disk, stepdown and drain are not built yet
   --seed S               seeds the fault schedule, partition shapes and the load (default 1)
   --out DIR              where history.jsonl, results.json, report.html and node logs go
-                         (required)
+                         (required; must not exist yet, or be empty)
   -h, --help             this text
 
 exit codes: 0 valid, 1 invalid (or the checker could not decide in time), 2 bad usage,
@@ -64,6 +65,8 @@ export function parseJepsenArgs(args: readonly string[]): RunOptions | 'help' {
   if (list.includes('none') && list.length > 1) throw new UsageError("--nemesis: 'none' cannot be combined with other nemeses");
   const out = seen.get('out');
   if (out === undefined || out === '') throw new UsageError('--out DIR is required');
+  // Old data dirs belong to another cluster (other ports): the nodes would refuse them.
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) throw new UsageError(`--out ${out}: already exists and is not an empty directory; choose a new one`);
   return {
     nodes,
     timeLimitS: int('time-limit-s', 20, 1, 86_400),

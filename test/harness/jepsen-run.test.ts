@@ -2,7 +2,7 @@
 // proxy network, a short load under kill and partition, then the verdict, the files in --out,
 // and no pid left alive. Also: bad usage exits 2, and the server's cluster.dial is checked.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,13 +87,16 @@ describe('conclave jepsen run (real processes)', () => {
   }, 120_000);
 
   it('bad usage exits 2 with a message; unbuilt nemeses and workloads say so', async () => {
+    mkdirSync(join(dir, 'full'));
+    writeFileSync(join(dir, 'full', 'old'), 'x');
     const cases: [string[], RegExp][] = [
       [['jepsen', 'run', '--nodes', '3'], /--out DIR is required/],
-      [['jepsen', 'run', '--nodes', '4', '--out', dir], /--nodes is 3 or 5/],
-      [['jepsen', 'run', '--nemesis', 'clock', '--out', dir], /clock: not yet supported/],
-      [['jepsen', 'run', '--nemesis', 'bogus', '--out', dir], /unknown 'bogus'/],
-      [['jepsen', 'run', '--workload', 'bank', '--out', dir], /bank: not yet supported/],
+      [['jepsen', 'run', '--nodes', '4', '--out', join(dir, 'fresh')], /--nodes is 3 or 5/],
+      [['jepsen', 'run', '--nemesis', 'clock', '--out', join(dir, 'fresh')], /clock: not yet supported/],
+      [['jepsen', 'run', '--nemesis', 'bogus', '--out', join(dir, 'fresh')], /unknown 'bogus'/],
+      [['jepsen', 'run', '--workload', 'bank', '--out', join(dir, 'fresh')], /bank: not yet supported/],
       [['jepsen', 'walk'], /unknown subcommand/],
+      [['jepsen', 'run', '--out', join(dir, 'full')], /not an empty directory/],
     ];
     for (const [args, message] of cases) {
       const r = await conclave(args, 20_000);
