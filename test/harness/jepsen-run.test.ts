@@ -43,7 +43,7 @@ describe('conclave jepsen run (real processes)', () => {
   it('3 nodes, ~15 s of load under kill and partition: valid, faults listed, every pid gone', async () => {
     const out = join(dir, 'run');
     const r = await conclave(
-      ['jepsen', 'run', '--nodes', '3', '--time-limit-s', '15', '--rate', '30', '--concurrency', '4', '--workload', 'kv', '--nemesis', 'kill,partition', '--seed', '7', '--out', out],
+      ['jepsen', 'run', '--nodes', '3', '--time-limit-s', '15', '--rate', '20', '--concurrency', '3', '--workload', 'kv', '--nemesis', 'kill,partition', '--seed', '7', '--out', out],
       100_000,
     );
     expect(r.stderr).toBe('');
@@ -63,7 +63,7 @@ describe('conclave jepsen run (real processes)', () => {
     expect(res.nodes.reduce((a, n) => a + n.restarts, 0)).toBe(kills.length);
     for (const k of kills) expect(res.nodes.find((n) => n.name === k.nodes[0])!.restarts).toBeGreaterThan(0);
     // The load did something, and every key was read at the end.
-    expect(res.counts.ok).toBeGreaterThan(100);
+    expect(res.counts.ok).toBeGreaterThan(60);
     expect(res.counts.invoke).toBe(res.counts.ok + res.counts.fail + res.counts.info);
     expect(Object.keys(res.finalReads).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
     // Peer traffic went through the proxies (cluster.dial), and the partition dropped some.
