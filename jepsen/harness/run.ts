@@ -346,13 +346,26 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
           f.endMs = now();
           say(`${f.endMs} ms: ${n.name} resumed`);
         } else {
-          const shape: PartitionShape = pick<PartitionShape>([{ kind: 'majority-minority' }, { kind: 'isolate' }]);
+          const drawn = pick(['majority-minority', 'isolate', 'isolate-leader'] as const);
+          let shape: PartitionShape = drawn === 'majority-minority' ? { kind: 'majority-minority' } : { kind: 'isolate' };
+          let what: string = drawn === 'isolate-leader' ? 'isolate (no leader known: a drawn node)' : drawn;
+          if (drawn === 'isolate-leader') {
+            // A partition's leader, as a drawn node sees it (the draw is seeded; who leads is not).
+            const asked = pick(nodes);
+            const part = Math.floor(nrnd() * PARTITIONS);
+            const st = await http(asked.agent, asked.http, 'GET', '/v1/status', undefined, 1_000).catch((e: Error) => e);
+            const leader = st instanceof Error || st.status !== 200 ? null : ((st.body as { partitions?: { partition: number; leader: string | null }[] }).partitions?.find((x) => x.partition === part)?.leader ?? null);
+            if (leader !== null && nameOf.has(leader)) {
+              shape = { kind: 'isolate', node: leader };
+              what = `isolate the leader of partition ${part} (${nameOf.get(leader)}, per ${asked.name})`;
+            }
+          }
           const cuts = await net.partitionShape(shape);
           const involved = [...new Set(cuts.flat())].map((p) => nameOf.get(p) ?? p).sort();
           const f: FaultRecord = {
             kind,
             nodes: involved,
-            detail: `${shape.kind}: ${cuts.map(([a, b]) => `${nameOf.get(a)}->${nameOf.get(b)}`).join(' ')}`,
+            detail: `${what}: ${cuts.map(([a, b]) => `${nameOf.get(a)}->${nameOf.get(b)}`).join(' ')}`,
             startMs: now(),
             endMs: null,
           };
