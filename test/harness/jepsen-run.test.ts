@@ -40,10 +40,10 @@ interface Results {
 }
 
 describe('conclave jepsen run (real processes)', () => {
-  it('3 nodes, ~15 s of load under kill and partition: valid, faults listed, every pid gone', async () => {
+  it('3 nodes, ~16 s of load under kill and partition: valid, faults listed, every pid gone', async () => {
     const out = join(dir, 'run');
     const r = await conclave(
-      ['jepsen', 'run', '--nodes', '3', '--time-limit-s', '15', '--rate', '20', '--concurrency', '3', '--workload', 'kv', '--nemesis', 'kill,partition', '--seed', '7', '--out', out],
+      ['jepsen', 'run', '--nodes', '3', '--time-limit-s', '16', '--rate', '20', '--concurrency', '3', '--workload', 'kv', '--nemesis', 'kill,partition', '--seed', '7', '--out', out],
       100_000,
     );
     expect(r.stderr).toBe('');
