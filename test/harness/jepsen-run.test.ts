@@ -86,6 +86,41 @@ describe('conclave jepsen run (real processes)', () => {
     }
   }, 120_000);
 
+  it('a node that dies on its own (not by the nemesis) makes the harness fail: exit 3 naming it and its log', async () => {
+    const out = join(dir, 'crash');
+    const child = spawn(process.execPath, [bin, 'jepsen', 'run', '--time-limit-s', '5', '--rate', '10', '--concurrency', '2', '--nemesis', 'none', '--seed', '3', '--out', out], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 90_000);
+    await new Promise<void>((ready) =>
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('all nodes healthy')) ready();
+      }),
+    );
+    // The supervisor's start line in n2's log names its pid.
+    const pid = Number(/started, pid (\d+)/.exec(readFileSync(join(out, 'n2', 'node.log'), 'utf8'))![1]);
+    process.kill(pid, 'SIGKILL');
+    const code = await exited;
+    clearTimeout(timer);
+    expect(code, stdout + stderr).toBe(3);
+    expect(stderr).toMatch(/the harness failed: node n2 exited .*n2\/node\.log/);
+    // Every node the harness started, by the pid in its log's start lines, is gone.
+    let pids = 0;
+    for (const n of ['n1', 'n2', 'n3']) {
+      for (const m of readFileSync(join(out, n, 'node.log'), 'utf8').matchAll(/started, pid (\d+)/g)) {
+        pids++;
+        expect(pidExists(Number(m[1])), `${n} pid ${m[1]}`).toBe(false);
+      }
+    }
+    expect(pids).toBe(3);
+  }, 100_000);
+
   it('bad usage exits 2 with a message; unbuilt nemeses and workloads say so', async () => {
     mkdirSync(join(dir, 'full'));
     writeFileSync(join(dir, 'full', 'old'), 'x');
