@@ -27,6 +27,11 @@ export const ConfigFileSchema = Schema.Struct({
       replication_factor: Schema.optional(PositiveInt(7)),
       partitions: Schema.optional(PositiveInt(4096)),
       secret_file: Schema.optional(Schema.NonEmptyString),
+      /**
+       * Test-harness use only: dial a peer at another address (e.g. a fault-injecting proxy).
+       * Keys are cluster.nodes entries (the peer's identity is unchanged), values host:port.
+       */
+      dial: Schema.optional(Schema.Record({ key: Schema.String, value: HostPort })),
     }).pipe(Schema.annotations({ parseOptions: { onExcessProperty: 'error' } })),
   ),
   auth: Schema.optional(
@@ -50,6 +55,8 @@ export interface ServerConfig {
   readonly replicationFactor: number;
   readonly partitions: number;
   readonly secretFile: string | null;
+  /** cluster.dial: peer id → the address this node dials for it (test harness only). */
+  readonly dial: Readonly<Record<string, string>>;
   readonly authEnabled: boolean;
   readonly tokensFile: string | null;
   readonly logFormat: 'pretty' | 'json';
@@ -183,6 +190,11 @@ export function loadConfig(flags: ConfigFlags, cwd = process.cwd()): ServerConfi
   if (replicationFactor > nodes.length) {
     throw new ConfigError(`${where}: field 'cluster.replication_factor': ${replicationFactor} exceeds the ${nodes.length} node(s) of cluster.nodes`);
   }
+  const dial = file.cluster?.dial ?? {};
+  for (const peer of Object.keys(dial)) {
+    if (!nodes.includes(peer)) throw new ConfigError(`${where}: field 'cluster.dial': ${peer} is not one of cluster.nodes [${nodes.join(', ')}]`);
+    if (peer === node) throw new ConfigError(`${where}: field 'cluster.dial': ${peer} is this node itself (only peers are dialed)`);
+  }
   const rel = (p: string | undefined, relBase: string): string | null => (p === undefined ? null : isAbsolute(p) ? p : resolve(relBase, p));
   // Paths from the file are relative to the file; paths from flags and defaults to the working directory.
   const dataDir = o.data_dir !== undefined ? rel(o.data_dir, cwd)! : file.data_dir !== undefined ? rel(file.data_dir, base)! : resolve(cwd, DEFAULTS.dataDir);
@@ -205,6 +217,7 @@ export function loadConfig(flags: ConfigFlags, cwd = process.cwd()): ServerConfi
     replicationFactor,
     partitions: o.cluster?.partitions ?? file.cluster?.partitions ?? DEFAULTS.partitions,
     secretFile,
+    dial,
     authEnabled,
     tokensFile,
     logFormat: o.log_format ?? file.log_format ?? 'pretty',

@@ -63,6 +63,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       const transport = new TcpTransport({
         self: config.node,
         nodes: config.nodes,
+        dial: config.dial,
         partitions: config.partitions,
         fingerprint,
         secret,

@@ -29,6 +29,10 @@ const commands: Record<string, Command> = {
     summary: 'create, revoke or list the bearer tokens of a node (`token create|revoke ID|list --data-dir DIR`)',
     load: async () => (await import('../adapters/cli.js')).tokenMain,
   },
+  jepsen: {
+    summary: '`jepsen run`: real server processes on 127.0.0.1 under faults, the history checked',
+    load: async () => (await import('../jepsen/harness/cli.js')).jepsenMain,
+  },
   demo: {
     summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,

@@ -23,6 +23,8 @@ import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, FrameError, encodeFrame } from '
 export interface TransportOptions {
   readonly self: string;
   readonly nodes: readonly string[];
+  /** Peer id → the address to dial instead of the id (cluster.dial; test harness only). */
+  readonly dial?: Readonly<Record<string, string>>;
   readonly partitions: number;
   readonly fingerprint: string;
   readonly secret: Buffer;
@@ -132,7 +134,7 @@ export class TcpTransport {
     if (this.closed) return;
     out.timer = null;
     out.state = 'connecting';
-    const { host, port } = splitHostPort(out.peer);
+    const { host, port } = splitHostPort(this.o.dial?.[out.peer] ?? out.peer);
     const s = connect({ host, port });
     s.setNoDelay(true);
     out.socket = s;
