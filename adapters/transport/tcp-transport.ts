@@ -269,6 +269,18 @@ export class TcpTransport {
     if (pm === null || typeof pm !== 'object') return 'message is not an object';
     const p = (pm as { partition?: unknown }).partition;
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= this.o.partitions) return `partition ${String(p)} out of range`;
+    const kind = (pm as { kind?: unknown }).kind;
+    if (kind === 'forward' || kind === 'forward-reply') {
+      // A client request routed to a replica, or the replica's answer: no Raft body.
+      const f = pm as Record<string, unknown>;
+      if (f['to'] !== this.o.self) return `${kind} addressed to ${String(f['to'])}, not us`;
+      if (f['from'] !== peer) return `${kind} claims to be from ${String(f['from'])} on ${peer}'s connection`;
+      if (typeof f['attempt'] !== 'number') return `${kind} without an attempt number`;
+      if (kind === 'forward' && (f['request'] === null || typeof f['request'] !== 'object')) return 'forward without a request';
+      if (kind === 'forward-reply' && (f['result'] === null || typeof f['result'] !== 'object' || typeof f['clientId'] !== 'number' || typeof f['seq'] !== 'number')) return 'malformed forward-reply';
+      return null;
+    }
+    if (kind !== 'raft') return `unknown peer message kind ${String(kind)}`;
     const m = (pm as { message?: unknown }).message as Record<string, unknown> | undefined;
     if (m === null || typeof m !== 'object') return 'message body missing';
     if (typeof m['type'] !== 'string' || !MESSAGE_TYPES.has(m['type'])) return `unknown message type ${String(m['type'])}`;

@@ -36,7 +36,7 @@ export interface ClusterSpec {
   readonly nodes: NodeProc[];
 }
 
-export async function makeCluster(n: number, partitions = 4, secretFile: string | null = null): Promise<ClusterSpec> {
+export async function makeCluster(n: number, partitions = 4, secretFile: string | null = null, replicationFactor: number | null = 3): Promise<ClusterSpec> {
   const dir = mkdtempSync(join(tmpdir(), 'conclave-srv-'));
   const peers: string[] = [];
   const https: string[] = [];
@@ -56,9 +56,9 @@ export async function makeCluster(n: number, partitions = 4, secretFile: string 
         'cluster:',
         `  nodes: [${peers.join(', ')}]`,
         `  partitions: ${partitions}`,
-        // Every node replicates every partition: with RF below the node count, requests routed by a
-        // non-replica node time out often in real processes (an open bug, docs/server.md).
-        '  replication_factor: 3',
+        // Default: every node replicates every partition (the kill -9 test needs every partition to
+        // keep a quorum without any one node). null: the cluster's default RF.
+        ...(replicationFactor !== null ? [`  replication_factor: ${replicationFactor}`] : []),
         ...(secretFile !== null ? [`  secret_file: ${secretFile}`] : []),
         'request_timeout_ms: 3000',
       ].join('\n') + '\n',
