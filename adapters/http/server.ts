@@ -52,6 +52,24 @@ function unavailableOf(r: Extract<HostResult, { kind: 'timeout' | 'overloaded' |
 
 const badRequest = (message: string) => ({ error: 'bad_request' as const, message });
 
+interface KvFailureBodies {
+  readonly absent: { readonly error: 'not_found'; readonly message: string };
+  readonly 'condition-failed': { readonly error: 'condition_failed'; readonly message: string };
+  readonly invalid: ReturnType<typeof badRequest>;
+  readonly unavailable: ReturnType<typeof unavailable>;
+}
+
+/** The error body of a KV outcome other than ok, shared by PUT, GET and DELETE (typed by the outcome's kind). */
+function kvFailure<O extends Exclude<KvOutcome, { kind: 'ok' }>>(o: O, key: string): KvFailureBodies[O['kind']] {
+  const bodies: { [K in keyof KvFailureBodies]: () => KvFailureBodies[K] } = {
+    absent: () => ({ error: 'not_found', message: `key '${key}' is absent` }),
+    'condition-failed': () => ({ error: 'condition_failed', message: `key '${key}' holds a different value than expected` }),
+    invalid: () => badRequest((o as Extract<KvOutcome, { kind: 'invalid' }>).reason),
+    unavailable: () => unavailable((o as Extract<KvOutcome, { kind: 'unavailable' }>).reason),
+  };
+  return bodies[o.kind as O['kind']]() as KvFailureBodies[O['kind']];
+}
+
 /** Why this node cannot serve yet, or null when it can. */
 export function notReadyReason(d: HttpDeps): string | null {
   const leaderless = d.host.leaderlessPartitions();
@@ -81,18 +99,8 @@ export function apiLayer(d: HttpDeps) {
           const r = yield* run(putOp(path.key, payload.value, expected, payload.ttl));
           if ('fail' in r) return yield* Effect.fail(r.fail);
           const o = r.outcome;
-          switch (o.kind) {
-            case 'ok':
-              return { revision: o.revision };
-            case 'absent':
-              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent (expected a value)` });
-            case 'condition-failed':
-              return yield* Effect.fail({ error: 'condition_failed' as const, message: `key '${path.key}' holds a different value than expected` });
-            case 'invalid':
-              return yield* Effect.fail(badRequest(o.reason));
-            case 'unavailable':
-              return yield* Effect.fail(unavailable(o.reason));
-          }
+          if (o.kind === 'ok') return { revision: o.revision };
+          return yield* Effect.fail(kvFailure(o, path.key));
         }),
       )
       .handle('get', ({ path, urlParams }) =>
@@ -100,18 +108,10 @@ export function apiLayer(d: HttpDeps) {
           const r = yield* run(readOp(path.key, urlParams.consistency ?? 'strong'));
           if ('fail' in r) return yield* Effect.fail(r.fail);
           const o = r.outcome;
-          switch (o.kind) {
-            case 'ok':
-              return { value: o.value, revision: o.revision };
-            case 'absent':
-              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
-            case 'invalid':
-              return yield* Effect.fail(badRequest(o.reason));
-            case 'condition-failed':
-              return yield* Effect.fail(unavailable('unexpected read outcome'));
-            case 'unavailable':
-              return yield* Effect.fail(unavailable(o.reason));
-          }
+          if (o.kind === 'ok') return { value: o.value, revision: o.revision };
+          // A read has no condition to fail; the node never answers one with cas-failed.
+          if (o.kind === 'condition-failed') return yield* Effect.fail(unavailable('unexpected read outcome'));
+          return yield* Effect.fail(kvFailure(o, path.key));
         }),
       )
       .handle('delete', ({ path, urlParams }) =>
@@ -127,20 +127,9 @@ export function apiLayer(d: HttpDeps) {
           const r = yield* run(deleteOp(path.key, expected));
           if ('fail' in r) return yield* Effect.fail(r.fail);
           const o = r.outcome;
-          switch (o.kind) {
-            case 'ok':
-              // The node answers a delete of an absent key with revision 0 (nothing changed).
-              if (o.revision === 0) return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
-              return { revision: o.revision };
-            case 'absent':
-              return yield* Effect.fail({ error: 'not_found' as const, message: `key '${path.key}' is absent` });
-            case 'condition-failed':
-              return yield* Effect.fail({ error: 'condition_failed' as const, message: `key '${path.key}' holds a different value than expected` });
-            case 'invalid':
-              return yield* Effect.fail(badRequest(o.reason));
-            case 'unavailable':
-              return yield* Effect.fail(unavailable(o.reason));
-          }
+          // The node answers a delete of an absent key with revision 0 (nothing changed).
+          if (o.kind === 'ok') return o.revision === 0 ? yield* Effect.fail(kvFailure({ kind: 'absent' }, path.key)) : { revision: o.revision };
+          return yield* Effect.fail(kvFailure(o, path.key));
         }),
       ),
   );
