@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
 import type { KvOp } from '../core/node/command.js';
+import type { Bugs } from '../core/bugs.js';
 import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage } from '../core/node/types.js';
 import { nodeId, partitionId, type NodeId } from '../core/types.js';
 import type { Logger } from './log.js';
@@ -31,6 +32,8 @@ export interface HostOptions {
   /** Most client requests in flight at once on this node; more wait in a bounded queue. */
   readonly maxInFlight?: number;
   readonly maxQueued?: number;
+  /** Planted bugs (adapters/planted.ts): only the real-process harness sets them. */
+  readonly bugs?: Bugs;
 }
 
 export type HostResult = ClientResult | { readonly kind: 'timeout' } | { readonly kind: 'overloaded' } | { readonly kind: 'stopped' };
@@ -87,6 +90,7 @@ export class NodeHost {
       // the simulator's 150-300 ms, so a slow fsync is not taken for a dead leader. Heartbeats
       // stay at 30 ms: they also carry commit indexes to followers coordinating requests.
       electionTicks: SERVER_ELECTION_TICKS,
+      ...(opts.bugs !== undefined && opts.bugs.size > 0 ? { bugs: opts.bugs } : {}),
       observer: {
         roleChanged: (_node, partition, role, term, leader) => {
           const before = this.leaders.get(partition) ?? null;

@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { TokenAuth, tokensPath } from './auth.js';
 import { NodeHost } from './node-host.js';
+import { PLANTED_BUG_ENV, plantedBugsFromEnv } from './planted.js';
 import { DataDirError, LmdbStorage } from './storage/lmdb-storage.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 
@@ -50,6 +51,8 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
       const shape = { nodes: config.nodes, replicationFactor: config.replicationFactor, partitions: config.partitions };
       const fingerprint = clusterFingerprint(shape);
       const secret = yield* Effect.try({ try: () => readSecret(config, fingerprint), catch: (e) => e });
+      const bugs = yield* Effect.try({ try: () => plantedBugsFromEnv(), catch: (e) => new StartupError((e as Error).message) });
+      if (bugs.size > 0) log.error('UNSAFE: planted bugs are switched on; this node breaks its guarantees on purpose (for the real-process harness only)', { env: PLANTED_BUG_ENV, bugs: [...bugs].join(',') });
       const storage = yield* Effect.acquireRelease(
         Effect.try({ try: () => LmdbStorage.open(config.dataDir, { nodeId: config.node, clusterFingerprint: fingerprint, clusterDescription: describeShape(shape) }, config.partitions), catch: (e) => e }),
         (s) => Effect.promise(() => s.close()).pipe(Effect.tap(() => log.info('storage closed', { data_dir: config.dataDir }))),
@@ -85,6 +88,7 @@ export function serverProgram(config: ServerConfig, log: Logger, stop: Deferred.
               nodes: config.nodes,
               partitions: config.partitions,
               replicationFactor: config.replicationFactor,
+              bugs,
               storage,
               send: (ms) => transport.send(ms),
               log,

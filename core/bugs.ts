@@ -1,6 +1,8 @@
 // Planted bugs: named switches that break one safety rule on purpose, so we can prove the
-// simulator and the tests see the breakage. Off by default. Only sim/ and tests pass them;
-// the server's config has no way to name one.
+// simulator and the tests see the breakage. Off by default. sim/ and tests pass them; the
+// server's config has no way to name one: only the environment variable
+// CONCLAVE_UNSAFE_PLANTED_BUG (adapters/planted.ts), which the real-process harness sets for
+// `conclave jepsen run --bug NAME` and which the node logs at error level.
 
 export const PLANTED_BUGS = {
   'vote-without-log-check': 'a voter grants its vote without checking that the candidate\'s log is at least as up to date (Raft §5.4.1)',
@@ -15,6 +17,9 @@ export const PLANTED_BUGS = {
 } as const;
 
 export type PlantedBug = keyof typeof PLANTED_BUGS;
+
+/** The environment variable a server process reads its planted bugs from (adapters/planted.ts). */
+export const PLANTED_BUG_ENV = 'CONCLAVE_UNSAFE_PLANTED_BUG';
 
 export function isPlantedBug(name: string): name is PlantedBug {
   return Object.prototype.hasOwnProperty.call(PLANTED_BUGS, name);

@@ -1,6 +1,7 @@
 // `conclave jepsen run`: options as CONTRACTS.md "Real-process harness". Exit codes: 0 valid,
 // 1 invalid (or the check could not decide), 2 bad usage, 3 the harness itself failed.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { isPlantedBug, PLANTED_BUGS } from '../../core/bugs.js';
 import { BUILT_NEMESES, HarnessError, jepsenRun, NEMESES, WORKLOADS, type Nemesis, type RunOptions, type Workload } from './run.js';
 
 export const JEPSEN_USAGE = `usage: conclave jepsen run [options]
@@ -20,6 +21,8 @@ options:
   --seed S               seeds the fault schedule, partition shapes and the load (default 1)
   --out DIR              where history.jsonl, results.json, report.html and node logs go
                          (required; must not exist yet, or be empty)
+  --bug NAME             run every node with a planted bug (see \`conclave sim --list-bugs\`),
+                         to show the harness catches it; results.json names it
   -h, --help             this text
 
 exit codes: 0 valid, 1 invalid (or the checker could not decide in time), 2 bad usage,
@@ -39,7 +42,7 @@ export function parseJepsenArgs(args: readonly string[]): RunOptions | 'help' {
     const name = eq > 0 ? flag.slice(2, eq) : flag.slice(2);
     const v = eq > 0 ? flag.slice(eq + 1) : rest[++i];
     if (v === undefined) throw new UsageError(`--${name} needs a value`);
-    if (!['nodes', 'time-limit-s', 'rate', 'concurrency', 'workload', 'nemesis', 'seed', 'out'].includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!['nodes', 'time-limit-s', 'rate', 'concurrency', 'workload', 'nemesis', 'seed', 'out', 'bug'].includes(name)) throw new UsageError(`unknown option --${name}`);
     if (seen.has(name)) throw new UsageError(`--${name} given twice`);
     seen.set(name, v);
   }
@@ -63,6 +66,8 @@ export function parseJepsenArgs(args: readonly string[]): RunOptions | 'help' {
     if (!BUILT_NEMESES.includes(n as Nemesis)) throw new UsageError(`--nemesis ${n}: not yet supported by this build (built: ${BUILT_NEMESES.join(', ')})`);
   }
   if (list.includes('none') && list.length > 1) throw new UsageError("--nemesis: 'none' cannot be combined with other nemeses");
+  const bug = seen.get('bug');
+  if (bug !== undefined && !isPlantedBug(bug)) throw new UsageError(`--bug: unknown planted bug '${bug}' (${Object.keys(PLANTED_BUGS).join(', ')})`);
   const out = seen.get('out');
   if (out === undefined || out === '') throw new UsageError('--out DIR is required');
   // Old data dirs belong to another cluster (other ports): the nodes would refuse them.
@@ -76,6 +81,7 @@ export function parseJepsenArgs(args: readonly string[]): RunOptions | 'help' {
     nemesis: [...new Set(list)] as Nemesis[],
     seed: int('seed', 1, 0, 2 ** 31 - 1),
     out,
+    ...(bug !== undefined ? { bug } : {}),
   } as RunOptions;
 }
 

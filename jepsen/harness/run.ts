@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import seedrandom from 'seedrandom';
+import { PLANTED_BUG_ENV, type PlantedBug } from '../../core/bugs.js';
 import { checkHistoryParallel } from '../check.js';
 import { parseJsonl } from '../history.js';
 import type { CheckResult } from '../types.js';
@@ -32,6 +33,11 @@ export interface RunOptions {
   readonly nemesis: readonly Nemesis[];
   readonly seed: number;
   readonly out: string;
+  /**
+   * A planted bug (core/bugs.ts) switched on in every node through CONCLAVE_UNSAFE_PLANTED_BUG,
+   * to show the harness catches a broken server (default: none).
+   */
+  readonly bug?: PlantedBug;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -50,6 +56,8 @@ export interface RunResults {
   readonly workload: Workload;
   readonly model: string;
   readonly seed: number;
+  /** The planted bug the nodes ran with (`--bug`), or null. */
+  readonly plantedBug: PlantedBug | null;
   readonly nodes: readonly { readonly name: string; readonly peer: string; readonly http: string; readonly restarts: number; readonly pids: readonly number[]; readonly log: string }[];
   readonly counts: { readonly ok: number; readonly fail: number; readonly info: number; readonly invoke: number };
   readonly faults: readonly FaultRecord[];
@@ -234,7 +242,13 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
       name,
       peer,
       http: https[i]!,
-      spec: { name, command: process.execPath, args: [bin, 'server', '--config', configPath], logFile: join(dir, 'node.log') },
+      spec: {
+        name,
+        command: process.execPath,
+        args: [bin, 'server', '--config', configPath],
+        logFile: join(dir, 'node.log'),
+        ...(o.bug !== undefined ? { env: { [PLANTED_BUG_ENV]: o.bug } } : {}),
+      },
       agent: new Agent({ keepAlive: true, maxSockets: Math.max(4, o.concurrency) }),
     };
   });
@@ -444,6 +458,7 @@ export async function jepsenRun(o: RunOptions): Promise<RunResults> {
     workload: o.workload,
     model,
     seed: o.seed,
+    plantedBug: o.bug ?? null,
     nodes: nodes.map((n) => ({ name: n.name, peer: n.peer, http: n.http, restarts: supervisor.restarts(n.name), pids: pidsOf.get(n.name) ?? [], log: `${n.name}/node.log` })),
     counts: history.counts,
     faults,

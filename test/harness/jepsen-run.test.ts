@@ -86,6 +86,24 @@ describe('conclave jepsen run (real processes)', () => {
     }
   }, 120_000);
 
+  it('sees a broken server: with the planted bug eventual-as-strong the run is invalid (exit 1), and results.json names the bug', async () => {
+    // The bug serves strong reads from a replica's local state; isolating a partition's leader
+    // leaves it answering with what it had. Seeds 1, 2 and 3 all end invalid; without --bug the
+    // same run of seed 2 is valid (checked by hand: docs/jepsen.md).
+    const out = join(dir, 'planted');
+    const r = await conclave(
+      ['jepsen', 'run', '--nodes', '3', '--time-limit-s', '10', '--rate', '50', '--concurrency', '6', '--workload', 'register', '--nemesis', 'partition', '--seed', '2', '--bug', 'eventual-as-strong', '--out', out],
+      100_000,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('INVALID');
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results & { plantedBug: string | null };
+    expect(res.valid).toBe(false);
+    expect(res.plantedBug).toBe('eventual-as-strong');
+    expect(readFileSync(join(out, 'n1', 'node.log'), 'utf8')).toContain('UNSAFE: planted bugs are switched on');
+    for (const n of res.nodes) for (const pid of n.pids) expect(pidExists(pid), `pid ${pid} of ${n.name}`).toBe(false);
+  }, 120_000);
+
   it('a node that dies on its own (not by the nemesis) makes the harness fail: exit 3 naming it and its log', async () => {
     const out = join(dir, 'crash');
     const child = spawn(process.execPath, [bin, 'jepsen', 'run', '--time-limit-s', '5', '--rate', '10', '--concurrency', '2', '--nemesis', 'none', '--seed', '3', '--out', out], {
@@ -131,6 +149,7 @@ describe('conclave jepsen run (real processes)', () => {
       [['jepsen', 'run', '--nemesis', 'bogus', '--out', join(dir, 'fresh')], /unknown 'bogus'/],
       [['jepsen', 'run', '--workload', 'bank', '--out', join(dir, 'fresh')], /bank: not yet supported/],
       [['jepsen', 'walk'], /unknown subcommand/],
+      [['jepsen', 'run', '--bug', 'bogus', '--out', join(dir, 'fresh')], /--bug: unknown planted bug 'bogus'/],
       [['jepsen', 'run', '--out', join(dir, 'full')], /not an empty directory/],
     ];
     for (const [args, message] of cases) {
