@@ -4,7 +4,7 @@
 // HTTP values are JSON; the node stores core/storage Values, of which JSON is a subset, so a
 // value goes in as it is. The store encodes objects with sorted keys, so `expected` compares
 // JSON values by meaning ({"a":1,"b":2} equals {"b":2,"a":1}).
-import type { KvOp } from '../core/node/command.js';
+import type { FanOutOp, KvOp } from '../core/node/command.js';
 import type { ClientResult } from '../core/node/types.js';
 import type { Value } from '../core/storage/encoding.js';
 
@@ -77,4 +77,23 @@ export function outcomeOf(op: KvOp, r: ClientResult): KvOutcome {
       return { kind: 'unavailable', reason: `unknown result ${JSON.stringify(_)}`, unknown: true };
     }
   }
+}
+
+/** GET /v1/kv: a listing over every partition (prefix, or start <= key < range_end), merged by the node. */
+export function listOp(q: { readonly prefix?: string | undefined; readonly start?: string | undefined; readonly rangeEnd?: string | undefined; readonly limit?: number | undefined; readonly offset?: number | undefined }, consistency: Consistency): FanOutOp {
+  return {
+    f: 'list',
+    consistency,
+    ...(q.prefix !== undefined ? { prefix: q.prefix } : {}),
+    ...(q.start !== undefined ? { start: q.start } : {}),
+    ...(q.rangeEnd !== undefined ? { end: q.rangeEnd } : {}),
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.offset !== undefined ? { offset: q.offset } : {}),
+  };
+}
+
+/** The node's merged listing as the HTTP answer. */
+export function listingOf(v: Value): { items: Array<{ key: string; value: unknown; revision: number }>; more: boolean } {
+  const o = v as { items: ReadonlyArray<{ key: string; value: Value; revision: number }>; more: boolean };
+  return { items: o.items.map((it) => ({ key: it.key, value: fromStored(it.value), revision: it.revision })), more: o.more };
 }
