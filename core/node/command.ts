@@ -89,8 +89,22 @@ export type FanOutOp =
 /** One partition's share of a fan-out read (made by the node, never sent by clients). */
 export type PartOp = { readonly f: 'part'; readonly partition: PartitionId; readonly read: FanOutOp };
 
+/** One operation of a one-shot transaction (core/lock): reads take shared locks, writes exclusive ones. */
+export type AtomicTxnOp =
+  | { readonly type: 'get'; readonly record: RecordId; readonly key: string }
+  | { readonly type: 'select'; readonly record: RecordId }
+  | { readonly type: 'add' | 'remove' | 'set'; readonly record: RecordId; readonly key: string; readonly value: RecordValue };
+
+/**
+ * A one-shot transaction over records of ONE partition (the one-phase path: begin, operations
+ * and commit in one log entry, under core/lock's TransactionManager). Records of several
+ * partitions are refused (`invalid`) until cross-partition 2PC exists. Answer value
+ * {results: [...], version}.
+ */
+export type AtomicOp = { readonly f: 'atomic'; readonly ops: readonly AtomicTxnOp[] };
+
 /** Every operation a ClientRequest may carry. */
-export type NodeOp = KvOp | RecordOp | FanOutOp | PartOp;
+export type NodeOp = KvOp | RecordOp | AtomicOp | FanOutOp | PartOp;
 
 export type ReadOp = Extract<NodeOp, { readonly f: 'read' | 'get' | 'select' | 'audit' | 'part' }>;
 export type WriteOp = Exclude<NodeOp, ReadOp | FanOutOp>;
@@ -120,6 +134,9 @@ export function insertPlacementKey(clientId: number, seq: number): string {
   return `insert/${clientId}/${seq}`;
 }
 
+/** Most operations in one transaction. */
+export const ATOMIC_OPS_MAX = 500;
+
 /** A request that cannot be placed (a client's mistake): answered `invalid`. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
@@ -147,6 +164,18 @@ export function partitionOfRequest(map: PartitionMap, req: { readonly clientId: 
       return map.partitionOfRecord(op.record);
     case 'insert':
       return map.partitionOfKey(insertPlacementKey(req.clientId, req.seq));
+    case 'atomic': {
+      if (!Array.isArray(op.ops) || op.ops.length === 0) throw new InvalidRequestError('a transaction needs at least one operation');
+      if (op.ops.length > ATOMIC_OPS_MAX) throw new InvalidRequestError(`a transaction takes at most ${ATOMIC_OPS_MAX} operations, got ${op.ops.length}`);
+      let p: PartitionId | null = null;
+      for (const [i, o] of op.ops.entries()) {
+        if (typeof o.record !== 'bigint' || o.record < 0n || o.record > RECORD_ID_MAX) throw new InvalidRequestError(`ops[${i}]: record id must be an integer in [0, 2^63), got ${String(o.record)}`);
+        const q = map.partitionOfRecord(o.record);
+        if (p !== null && q !== p) throw new InvalidRequestError(`ops[${i}]: record ${o.record} is in partition ${q}, the earlier ones in ${p}; transactions across partitions (2PC) are not built yet`);
+        p = q;
+      }
+      return p!;
+    }
     case 'part':
       return op.partition;
     case 'list':

@@ -194,3 +194,63 @@ export function decodeCommand(bytes: Uint8Array): DecodedCommand {
   const { envelope, kv } = decodeReplicaCommand(bytes);
   return { kind: 'kv', envelope, kv };
 }
+
+// ---- one-shot transactions (format version 3) ---------------------------------------------
+//
+// [3, clientId, seq, proposedAtMs, txnId, [op, ...]]: an `atomic` command of core/lock's
+// TransactionManager (begin, run the operations under its locks, commit), with the operations
+// in the same value-list form as format 2 (criteria as CCL text, parsed at apply).
+
+export const TXN_COMMAND_FORMAT_VERSION = 3;
+
+/** One operation of a one-shot transaction as logged. */
+export type LoggedTxnOp =
+  | { readonly type: 'get'; readonly record: bigint; readonly key: string }
+  | { readonly type: 'select'; readonly record: bigint }
+  | { readonly type: 'add' | 'remove' | 'set'; readonly record: bigint; readonly key: string; readonly value: RecordValue };
+
+export interface TxnCommandEnvelope extends CommandEnvelope {
+  readonly txn: string;
+}
+
+export function encodeTxnCommand(c: TxnCommandEnvelope & { readonly ops: readonly LoggedTxnOp[] }): Uint8Array {
+  const ops: Value[] = c.ops.map((o) => (o.type === 'select' ? ['select', o.record] : o.type === 'get' ? ['get', o.record, o.key] : [o.type, o.record, o.key, encodeRecordValue(o.value)]));
+  return encodeValue([TXN_COMMAND_FORMAT_VERSION, c.clientId, c.seq, Math.floor(c.proposedAtMs), c.txn, ops]);
+}
+
+function decodeTxnOps(v: Value | undefined): LoggedTxnOp[] {
+  if (!Array.isArray(v)) throw new AssertionError('decodeCommand: transaction ops are not a list');
+  return (v as Value[]).map((o) => {
+    if (!Array.isArray(o)) throw new AssertionError('decodeCommand: a transaction op is not a list');
+    const a = o as Value[];
+    switch (a[0]) {
+      case 'select':
+        return { type: 'select', record: bigOf(a[1]) };
+      case 'get':
+        return { type: 'get', record: bigOf(a[1]), key: str0(a[2]) };
+      case 'add':
+      case 'remove':
+      case 'set':
+        return { type: a[0], record: bigOf(a[1]), key: str0(a[2]), value: decodeRecordValue(a[3]) };
+      default:
+        throw new AssertionError(`decodeCommand: unknown transaction op ${String(a[0])}`);
+    }
+  });
+}
+
+/** Like decodeCommand, knowing format 3 too. */
+export function decodeAnyCommand(bytes: Uint8Array): DecodedCommand | { readonly kind: 'txn'; readonly envelope: TxnCommandEnvelope; readonly ops: readonly LoggedTxnOp[] } {
+  let v: Value;
+  try {
+    v = decodeValue(bytes);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new AssertionError(`decodeCommand: entry bytes are not a command (${e.message})`);
+    throw e;
+  }
+  if (Array.isArray(v) && v[0] === TXN_COMMAND_FORMAT_VERSION) {
+    const [, clientId, seq, at, txn, ops] = v as Value[];
+    if (v.length !== 6 || typeof clientId !== 'number' || typeof seq !== 'number' || typeof at !== 'number' || typeof txn !== 'string') throw new AssertionError('decodeCommand: malformed version-3 envelope');
+    return { kind: 'txn', envelope: { clientId, seq, proposedAtMs: at, txn }, ops: decodeTxnOps(ops) };
+  }
+  return decodeCommand(bytes);
+}

@@ -5,10 +5,10 @@ import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
 import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
-import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
+import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type AtomicOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
 import type { KvCommand } from '../storage/kv/commands.js';
-import { encodeRecordCommand, encodeReplicaCommand, type AnswerShape, type LoggedRecordWrite } from './command.js';
+import { encodeRecordCommand, encodeReplicaCommand, encodeTxnCommand, type AnswerShape, type LoggedRecordWrite, type LoggedTxnOp } from './command.js';
 import { serveRead } from './reads.js';
 import { planDocument } from '../storage/records/documents.js';
 import { RecordError } from '../storage/records/errors.js';
@@ -174,6 +174,10 @@ export class Replica {
     if (isKvWriteOp(op)) {
       const { shape, kv } = commandOf(op);
       bytes = encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv });
+    } else if (op.f === 'atomic') {
+      const ops = this.txnOpsOf(op);
+      if (typeof ops === 'string') return { kind: 'invalid', reason: ops };
+      bytes = encodeTxnCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, txn: `${req.clientId}/${req.seq}`, ops });
     } else {
       const w = this.recordWriteOf(op);
       if (typeof w === 'string') return { kind: 'invalid', reason: w };
@@ -187,6 +191,39 @@ export class Replica {
 
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
     return serveRead(this.sm, op, this.nowMs, index, this.id);
+  }
+
+  /** A one-shot transaction's operations, checked (every record in this partition); or why not. */
+  private txnOpsOf(op: AtomicOp): LoggedTxnOp[] | string {
+    const out: LoggedTxnOp[] = [];
+    for (const [i, o] of op.ops.entries()) {
+      try {
+        const record = recordId(o.record);
+        const p = partitionOfRecord(record, this.config.partitions ?? 1);
+        if (p !== this.id) return `ops[${i}]: record ${record} belongs to partition ${p}, not ${this.id}`;
+        switch (o.type) {
+          case 'select':
+            out.push({ type: 'select', record });
+            break;
+          case 'get':
+            out.push({ type: 'get', record, key: checkKey(o.key) });
+            break;
+          case 'add':
+          case 'remove':
+          case 'set':
+            out.push({ type: o.type, record, key: checkKey(o.key), value: checkValue(o.value) });
+            break;
+          default: {
+            const _: never = o;
+            return `ops[${i}]: unknown operation ${JSON.stringify(_)}`;
+          }
+        }
+      } catch (e) {
+        if (e instanceof RecordError) return `ops[${i}]: ${e.code}: ${e.message}`;
+        throw e;
+      }
+    }
+    return out;
   }
 
   /**

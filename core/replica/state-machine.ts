@@ -11,7 +11,12 @@ import type { OrderedKV, WriteOp } from '../storage/port.js';
 import { restoreSnapshot, SnapshotError, takeSnapshot } from '../storage/snapshot.js';
 import { timestamp, timestampFromMs, timestampMs, type Timestamp } from '../storage/types.js';
 import { assert, AssertionError, type LogIndex } from '../types.js';
-import { decodeCommand, type AnswerShape, type LoggedRecordWrite } from './command.js';
+import { decodeAnyCommand, type AnswerShape, type LoggedRecordWrite, type LoggedTxnOp } from './command.js';
+import { RecordTxnStore } from '../lock/recordStore.js';
+import { TransactionManager } from '../lock/transactions.js';
+import type { OpResult } from '../lock/commands.js';
+import { txnId } from '../lock/types.js';
+import type { Criteria, RecordId, Value as RecordValue } from '../storage/records/index.js';
 import { RecordStore } from '../storage/records/store.js';
 import { RecordError } from '../storage/records/errors.js';
 import { partitionOfRecord } from '../partition/map.js';
@@ -50,6 +55,8 @@ export class PartitionStateMachine {
   private kv: KvFace;
   /** The records face (core/storage/records) over the same store, namespace 'R'. */
   private recordStore: RecordStore;
+  /** core/lock's transactions over the records face; its locks and intents live in namespace 'L' of the store. */
+  private txns: TransactionManager<RecordId, RecordValue, Criteria>;
   private appliedIndex = 0;
   /** Log time of the last applied command (ms): never goes back along the log. */
   private logTimeMs = 0;
@@ -67,6 +74,7 @@ export class PartitionStateMachine {
   ) {
     this.kv = new KvFace(this.store);
     this.recordStore = this.makeRecordStore();
+    this.txns = TransactionManager.fromPort(new RecordTxnStore(this.recordStore), this.store);
   }
 
   private makeRecordStore(): RecordStore {
@@ -123,7 +131,7 @@ export class PartitionStateMachine {
 
   apply(index: LogIndex, bytes: Uint8Array): Applied {
     this.advance(index);
-    const decoded = decodeCommand(bytes);
+    const decoded = decodeAnyCommand(bytes);
     const envelope = decoded.envelope;
     // Log time: the proposer's clock, never behind what this log already applied (proposers' clocks differ).
     this.logTimeMs = Math.max(this.logTimeMs, envelope.proposedAtMs);
@@ -142,6 +150,8 @@ export class PartitionStateMachine {
       if (decoded.kind === 'kv') {
         const result = this.kv.apply(decoded.kv, { index, timestamp: ts });
         answer = answerOf(decoded.envelope.shape, decoded.kv, result, index);
+      } else if (decoded.kind === 'txn') {
+        answer = this.applyTxn(decoded.envelope.txn, decoded.ops, { index, timestamp: ts });
       } else {
         answer = this.applyRecordWrite(decoded.write, { index, timestamp: ts });
       }
@@ -177,6 +187,27 @@ export class PartitionStateMachine {
     }
     this.kv = new KvFace(this.store);
     this.recordStore = this.makeRecordStore();
+    this.txns = TransactionManager.fromPort(new RecordTxnStore(this.recordStore), this.store);
+  }
+
+  /**
+   * A one-shot transaction: core/lock's `atomic` (begin, the operations under locks, commit)
+   * in this one entry. Only one-shot transactions exist, and each completes within its entry,
+   * so none is ever open when another applies: an atomic never waits (asserted).
+   */
+  private applyTxn(txn: string, ops: readonly LoggedTxnOp[], ctx: ApplyContext): SessionAnswer {
+    const out = this.txns.apply({ type: 'atomic', txn: txnId(txn), ops }, ctx);
+    const r = out.reply;
+    switch (r.type) {
+      case 'committed': {
+        const version = this.recordStore.version();
+        return { kind: 'ok', revision: version, index: ctx.index, value: { results: r.results.map(opResultValue), version } };
+      }
+      case 'error':
+        return { kind: 'invalid', reason: `${r.error.code}: ${r.error.message}` };
+      default:
+        throw new AssertionError(`applyTxn: a one-shot transaction answered ${r.type} (none can be open to wait on)`);
+    }
   }
 
   /** One record write as one batch; a client's mistake (RecordError) answers invalid and writes nothing. */
@@ -223,6 +254,20 @@ export class PartitionStateMachine {
 
   private encodeMeta(): Uint8Array {
     return encodeValue([this.appliedIndex, this.logTimeMs]);
+  }
+}
+
+/** A transaction operation's result as a storage Value (record values as {type, value}). */
+function opResultValue(r: OpResult<RecordId, RecordValue>): Value {
+  switch (r.type) {
+    case 'values':
+      return { type: 'values', values: r.values.map((v) => ({ type: v.type, value: v.value })) };
+    case 'record':
+      return { type: 'record', keys: r.keys.map(([k, vs]) => [k, vs.map((v) => ({ type: v.type, value: v.value }))]) };
+    case 'records':
+      return { type: 'records', records: [...r.records] };
+    case 'changed':
+      return { type: 'changed', changed: r.changed };
   }
 }
 

@@ -97,4 +97,49 @@ describe('records through the replicas', () => {
     for (const op of bad) expect(c.call(c.ids[0]!, 3, op as never).kind, JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))).toBe('invalid');
     for (const id of c.ids) for (const p of c.node(id).hostedPartitions()) expect(c.node(id).stateMachine(p).records.version()).toBe(0);
   });
+
+  it('a one-shot transaction over records of one partition commits as one entry through core/lock; across partitions it is refused', () => {
+    const c = TestCluster.of(3, P, 2);
+    c.settle();
+    const same = [...Array(200).keys()].map((i) => BigInt(i + 1)).filter((id) => partitionOfRecord(id, P) === partitionOfRecord(1n, P));
+    const [r1, r2] = [same[0]!, same[1]!];
+    const other = [...Array(200).keys()].map((i) => BigInt(i + 1)).find((id) => partitionOfRecord(id, P) !== partitionOfRecord(1n, P))!;
+    okValue(c.call(c.ids[0]!, 1, { f: 'add', record: r1, key: 'balance', value: integer(100) }));
+    const v = okValue(
+      c.call(c.ids[1]!, 2, {
+        f: 'atomic',
+        ops: [
+          { type: 'get', record: r1, key: 'balance' },
+          { type: 'set', record: r1, key: 'balance', value: integer(70) },
+          { type: 'add', record: r2, key: 'balance', value: integer(30) },
+          { type: 'add', record: r2, key: 'balance', value: integer(30) },
+          { type: 'select', record: r2 },
+        ],
+      }),
+    );
+    expect(v.results).toEqual([
+      { type: 'values', values: [integer(100)] },
+      { type: 'changed', changed: true },
+      { type: 'changed', changed: true },
+      { type: 'changed', changed: false },
+      { type: 'record', keys: [['balance', [integer(30)]]] },
+    ]);
+    expect(okValue(c.call(c.ids[2]!, 3, { f: 'select', record: r1 })).data).toEqual({ balance: [integer(70)] });
+    expect(okValue(c.call(c.ids[2]!, 3, { f: 'select', record: r2 })).data).toEqual({ balance: [integer(30)] });
+    // One revision batch: both records' writes carry the same timestamp.
+    const t1 = okValue(c.call(c.ids[0]!, 3, { f: 'audit', record: r1, key: 'balance' })).at(-1).timestamp;
+    const t2 = okValue(c.call(c.ids[0]!, 3, { f: 'audit', record: r2 })).at(-1).timestamp;
+    expect(t1).toBe(t2);
+    const cross = c.call(c.ids[0]!, 4, { f: 'atomic', ops: [{ type: 'add', record: r1, key: 'x', value: integer(1) }, { type: 'add', record: other, key: 'x', value: integer(1) }] });
+    expect(cross).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('2PC') });
+    const bad = c.call(c.ids[0]!, 4, { f: 'atomic', ops: [{ type: 'add', record: r1, key: 'ok', value: integer(1) }, { type: 'add', record: r1, key: 'bad key', value: integer(1) }] });
+    expect(bad).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('ops[1]') });
+    expect(okValue(c.call(c.ids[0]!, 5, { f: 'select', record: r1, keys: ['ok', 'x'] })).data).toEqual({});
+    // A restored replica resumes the transaction state from the store's snapshot.
+    const host = c.ids.find((id) => c.node(id).hosts(partitionOfRecord(r1, P)))!;
+    const sm = c.node(host).stateMachine(partitionOfRecord(r1, P));
+    const copy = new (sm.constructor as new (...a: unknown[]) => typeof sm)(undefined, { partition: partitionOfRecord(r1, P), partitions: P });
+    copy.restore(sm.snapshot());
+    expect(copy.records.select('balance', r1)).toEqual([integer(70)]);
+  });
 });
