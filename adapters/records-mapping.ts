@@ -7,7 +7,7 @@
 // names the type (64-bit payloads as a JSON number or a decimal string). Answers use the plain
 // form wherever it reads back as the same typed value, else the typed form. Record ids are
 // decimal strings; `at` is microseconds since the epoch (digits) or an ISO 8601 time.
-import type { FanOutOp, NodeOp } from '../core/node/command.js';
+import type { AtomicTxnOp, FanOutOp, NodeOp } from '../core/node/command.js';
 import type { ClientResult } from '../core/node/types.js';
 import type { Value } from '../core/storage/encoding.js';
 import { bool, double, integer, INT32_MAX, INT32_MIN, link, long, RECORD_ID_MAX, str, timestampMicros, type Value as RecordValue } from '../core/storage/records/values.js';
@@ -236,4 +236,52 @@ export function auditOf(v: Value): { revisions: Array<{ version: number; timesta
 
 export function recordIdsOf(v: Value): { records: string[] } {
   return { records: (v as ReadonlyArray<bigint | number>).map((id) => BigInt(id).toString()) };
+}
+
+/** POST /v1/txn/atomic: records operations as one transaction (one partition; see docs/server.md). */
+export function atomicOp(ops: ReadonlyArray<{ readonly op: string; readonly record?: string | undefined; readonly key?: string | undefined; readonly value?: unknown }>): NodeOp {
+  if (ops.length === 0) throw new FieldError('ops', 'a transaction needs at least one operation');
+  const out: AtomicTxnOp[] = ops.map((o, i) => {
+    const f = `ops[${i}]`;
+    if (o.op === 'put' || o.op === 'delete') throw new FieldError(`${f}.op`, 'KV operations inside a transaction are not built yet (use POST /v1/kv/_bulk)');
+    if (o.record === undefined) throw new FieldError(`${f}.record`, 'is missing');
+    const record = parseRecordId(o.record, `${f}.record`);
+    const key = (): string => {
+      if (o.key === undefined) throw new FieldError(`${f}.key`, 'is missing');
+      return o.key;
+    };
+    switch (o.op) {
+      case 'select':
+        return { type: 'select', record };
+      case 'get':
+        return { type: 'get', record, key: key() };
+      case 'add':
+      case 'remove':
+      case 'set':
+        if (o.value === undefined) throw new FieldError(`${f}.value`, 'is missing');
+        return { type: o.op, record, key: key(), value: recordValueOf(o.value, `${f}.value`) };
+      default:
+        throw new FieldError(`${f}.op`, `one of get, select, add, remove, set expected, got ${JSON.stringify(o.op)}`);
+    }
+  });
+  return { f: 'atomic', ops: out };
+}
+
+/** A committed transaction's answer in JSON: per operation {values} / {data} / {changed}. */
+export function atomicResultOf(v: Value): { results: unknown[]; version: number } {
+  const o = v as { results: ReadonlyArray<{ type: string; values?: Value[]; keys?: Array<[string, Value[]]>; changed?: boolean }>; version: number };
+  const results = o.results.map((r) => {
+    switch (r.type) {
+      case 'values':
+        return { values: (r.values ?? []).map(jsonOfRecordValue) };
+      case 'record': {
+        const data: Record<string, unknown[]> = {};
+        for (const [k, vs] of r.keys ?? []) Object.defineProperty(data, k, { value: vs.map(jsonOfRecordValue), enumerable: true, writable: true, configurable: true });
+        return { data };
+      }
+      default:
+        return { changed: r.changed === true };
+    }
+  });
+  return { results, version: o.version };
 }

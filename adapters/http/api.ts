@@ -46,7 +46,26 @@ export const KvListParams = Schema.Struct({
 export const KvItem = Schema.Struct({ key: Schema.String, value: Schema.Unknown, revision: Schema.Number }).pipe(Schema.annotations({ identifier: 'KvItem' }));
 export const KvList = Schema.Struct({ items: Schema.Array(KvItem), more: Schema.Boolean }).pipe(Schema.annotations({ identifier: 'KvList' }));
 
+export const BulkOpItem = Schema.Struct({
+  op: Schema.Literal('put', 'delete'),
+  key: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(1024)),
+  value: Schema.optionalWith(Schema.Unknown, { exact: true }),
+  ttl: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.positive()), { exact: true }),
+  expected: Schema.optionalWith(Schema.Unknown, { exact: true }),
+}).pipe(Schema.annotations({ identifier: 'BulkOp' }));
+export const BulkBody = Schema.Struct({ ops: Schema.Array(BulkOpItem).pipe(Schema.minItems(1), Schema.maxItems(500)) }).pipe(Schema.annotations({ identifier: 'BulkBody' }));
+
 export const kvGroup = HttpApiGroup.make('kv')
+  .add(
+    HttpApiEndpoint.post('bulk', '/v1/kv/_bulk')
+      .setPayload(BulkBody)
+      .addSuccess(Revision)
+      .addError(BadRequest)
+      .addError(ConditionFailed)
+      .addError(Unavailable)
+      .annotate(OpenApi.Summary, 'Up to 500 puts and deletes, all or nothing')
+      .annotate(OpenApi.Description, 'All keys must lie in one partition for now (cross-partition bulk calls need 2PC: 400). 412 names the first failed condition; nothing is written then.'),
+  )
   .add(
     HttpApiEndpoint.put('put', '/v1/kv/:key')
       .setPath(KeyPath)
@@ -216,6 +235,32 @@ export const recordsGroup = HttpApiGroup.make('records')
       .annotate(OpenApi.Summary, 'Records whose `key` holds a string containing `query` (full text); ascending ids over every partition'),
   );
 
+// ---- transactions ------------------------------------------------------------------------
+
+export const Conflict = errorBody('txn_conflict', 409, 'The transaction lost a lock conflict; nothing of it applied. Retryable.');
+export const AtomicOpItem = Schema.Struct({
+  op: Schema.String.pipe(Schema.annotations({ description: 'get | select | add | remove | set' })),
+  record: Schema.optional(RecordIdText),
+  key: Schema.optional(Schema.String),
+  value: Schema.optionalWith(RecordValueJson, { exact: true }),
+}).pipe(Schema.annotations({ identifier: 'AtomicOp' }));
+export const AtomicBody = Schema.Struct({ ops: Schema.Array(AtomicOpItem).pipe(Schema.minItems(1), Schema.maxItems(500)) }).pipe(Schema.annotations({ identifier: 'AtomicBody' }));
+export const AtomicResult = Schema.Struct({
+  results: Schema.Array(Schema.Unknown.pipe(Schema.annotations({ description: 'per operation: get {"values"}, select {"data"}, add/remove/set {"changed"}' }))),
+  version: Schema.Number,
+}).pipe(Schema.annotations({ identifier: 'AtomicResult' }));
+
+export const txnGroup = HttpApiGroup.make('txn').add(
+  HttpApiEndpoint.post('atomic', '/v1/txn/atomic')
+    .setPayload(AtomicBody)
+    .addSuccess(AtomicResult)
+    .addError(BadRequest)
+    .addError(Conflict)
+    .addError(Unavailable)
+    .annotate(OpenApi.Summary, 'Records operations as one serializable transaction (one partition for now)')
+    .annotate(OpenApi.Description, 'Runs under core/lock (shared locks for reads, exclusive for writes) in one log entry. Records of several partitions need 2PC, not built yet: 400.'),
+);
+
 // ---- node ------------------------------------------------------------------------------
 
 export const Health = Schema.Struct({ status: Schema.Literal('ok'), node: Schema.String });
@@ -249,6 +294,7 @@ export const nodeGroup = HttpApiGroup.make('node')
 export const ConclaveApi = HttpApi.make('conclave')
   .add(kvGroup)
   .add(recordsGroup)
+  .add(txnGroup)
   .add(nodeGroup)
   .annotate(OpenApi.Title, 'Conclave')
   .annotate(OpenApi.Version, '1');

@@ -9,8 +9,10 @@ import { NodeHttpServer } from '@effect/platform-node';
 import { Cause, Effect, Layer, Option } from 'effect';
 import type { ServerConfig } from '../config.js';
 import { splitHostPort } from '../config.js';
-import { deleteOp, listingOf, listOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
+import { bulkConditionMessage, bulkOp, deleteOp, listingOf, listOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
 import {
+  atomicOp,
+  atomicResultOf,
   auditOf,
   changeOf,
   FieldError,
@@ -170,8 +172,37 @@ export function apiLayer(d: HttpDeps) {
       .handle('search', ({ urlParams }) => runValue(() => ({ f: 'search', key: urlParams.key, query: urlParams.query, consistency: urlParams.consistency ?? 'strong' }), 'query').pipe(Effect.map(recordIdsOf))),
   );
 
+  const txn = HttpApiBuilder.group(ConclaveApi, 'txn', (h) =>
+    h.handle('atomic', ({ payload }) =>
+      runValue(() => atomicOp(payload.ops), 'ops').pipe(
+        Effect.map(atomicResultOf),
+        Effect.mapError((e): RunFail | { error: 'txn_conflict'; message: string; retryable: true } =>
+          // The lock layer's retryable conflict (wound-wait, timeout) is a 409, nothing applied.
+          e.error === 'bad_request' && /txn-conflict/.test(e.message) ? { error: 'txn_conflict', message: e.message, retryable: true } : e,
+        ),
+      ),
+    ),
+  );
+
   const kv = HttpApiBuilder.group(ConclaveApi, 'kv', (h) =>
     h
+      .handle('bulk', ({ payload }) =>
+        Effect.gen(function* () {
+          let op: NodeOp;
+          try {
+            op = bulkOp(payload.ops);
+          } catch (e) {
+            if (e instanceof FieldError) return yield* Effect.fail(badRequest(e.message));
+            throw e;
+          }
+          const r = yield* Effect.promise(() => d.host.submit(op, timeoutMs));
+          if (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped') return yield* Effect.fail(unavailableOf(r, timeoutMs));
+          if (r.kind === 'ok') return { revision: r.revision };
+          if (r.kind === 'cas-failed') return yield* Effect.fail({ error: 'condition_failed' as const, message: bulkConditionMessage(r.current) });
+          if (r.kind === 'invalid') return yield* Effect.fail(badRequest(r.reason.startsWith('field ') ? r.reason : `field 'ops': ${r.reason}`));
+          return yield* Effect.fail(unavailable(r.kind === 'no-quorum' ? `no quorum: ${r.reason}` : r.reason));
+        }),
+      )
       .handle('list', ({ urlParams }) =>
         runValue(() => listOp({ prefix: urlParams.prefix, start: urlParams.start, rangeEnd: urlParams.range_end, limit: urlParams.limit, offset: urlParams.offset }, urlParams.consistency ?? 'strong'), 'prefix').pipe(Effect.map(listingOf)),
       )
@@ -249,7 +280,7 @@ export function apiLayer(d: HttpDeps) {
       ),
   );
 
-  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(records), Layer.provide(node));
+  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(records), Layer.provide(txn), Layer.provide(node));
 }
 
 const json = (status: number, body: ErrorBody): HttpServerResponse.HttpServerResponse =>

@@ -4,6 +4,7 @@
 // reads over every partition (FanOutOp). A single-partition op is routed to one partition
 // (partitionOfRequest); a fan-out op is split by the node into one PartOp per partition.
 import type { Value } from '../storage/encoding.js';
+import type { BulkWriteItem } from '../storage/kv/commands.js';
 import type { PartitionMap } from '../partition/index.js';
 import type { Criteria } from '../storage/records/criteria.js';
 import { RECORD_ID_MAX, type RecordId, type Value as RecordValue } from '../storage/records/values.js';
@@ -103,8 +104,15 @@ export type AtomicTxnOp =
  */
 export type AtomicOp = { readonly f: 'atomic'; readonly ops: readonly AtomicTxnOp[] };
 
+/**
+ * Puts and deletes on keys of ONE partition, all or nothing, in one log entry (the KV face's
+ * bulk-write). A failed condition answers `cas-failed` with current = {index, key, current}
+ * (the first failing item); keys in several partitions are refused until 2PC exists.
+ */
+export type KvBulkOp = { readonly f: 'bulk'; readonly items: readonly BulkWriteItem[] };
+
 /** Every operation a ClientRequest may carry. */
-export type NodeOp = KvOp | RecordOp | AtomicOp | FanOutOp | PartOp;
+export type NodeOp = KvOp | KvBulkOp | RecordOp | AtomicOp | FanOutOp | PartOp;
 
 export type ReadOp = Extract<NodeOp, { readonly f: 'read' | 'get' | 'select' | 'audit' | 'part' }>;
 export type WriteOp = Exclude<NodeOp, ReadOp | FanOutOp>;
@@ -120,8 +128,8 @@ export function isFanOutOp(op: NodeOp): op is FanOutOp {
   return op.f === 'list' || op.f === 'count' || op.f === 'find' || op.f === 'search';
 }
 
-export function isKvWriteOp(op: WriteOp): op is KvWriteOp {
-  return op.f === 'write' || op.f === 'cas' || op.f === 'delete' || op.f === 'put';
+export function isKvWriteOp(op: WriteOp): op is KvWriteOp | KvBulkOp {
+  return op.f === 'write' || op.f === 'cas' || op.f === 'delete' || op.f === 'put' || op.f === 'bulk';
 }
 
 /** The read consistency an op asks for (default strong). */
@@ -164,6 +172,18 @@ export function partitionOfRequest(map: PartitionMap, req: { readonly clientId: 
       return map.partitionOfRecord(op.record);
     case 'insert':
       return map.partitionOfKey(insertPlacementKey(req.clientId, req.seq));
+    case 'bulk': {
+      if (!Array.isArray(op.items) || op.items.length === 0) throw new InvalidRequestError('a bulk call needs at least one item');
+      if (op.items.length > ATOMIC_OPS_MAX) throw new InvalidRequestError(`a bulk call takes at most ${ATOMIC_OPS_MAX} items, got ${op.items.length}`);
+      let p: PartitionId | null = null;
+      for (const [i, it] of op.items.entries()) {
+        if (typeof it?.key !== 'string') throw new InvalidRequestError(`items[${i}]: key must be a string`);
+        const q = map.partitionOfKey(it.key);
+        if (p !== null && q !== p) throw new InvalidRequestError(`items[${i}]: key ${JSON.stringify(it.key)} is in partition ${q}, the earlier ones in ${p}; bulk calls across partitions (2PC) are not built yet`);
+        p = q;
+      }
+      return p!;
+    }
     case 'atomic': {
       if (!Array.isArray(op.ops) || op.ops.length === 0) throw new InvalidRequestError('a transaction needs at least one operation');
       if (op.ops.length > ATOMIC_OPS_MAX) throw new InvalidRequestError(`a transaction takes at most ${ATOMIC_OPS_MAX} operations, got ${op.ops.length}`);

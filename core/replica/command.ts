@@ -14,7 +14,7 @@ import { timestamp } from '../storage/types.js';
 export const COMMAND_FORMAT_VERSION = 1;
 
 /** How the answer to the client is shaped (the legacy ops and the richer ones read results differently). */
-export type AnswerShape = 'write' | 'cas' | 'delete' | 'put' | 'remove';
+export type AnswerShape = 'write' | 'cas' | 'delete' | 'put' | 'remove' | 'bulk';
 
 export interface ReplicaCommand {
   readonly clientId: number;
@@ -25,7 +25,7 @@ export interface ReplicaCommand {
   readonly kv: KvCommand;
 }
 
-const SHAPES: readonly AnswerShape[] = ['write', 'cas', 'delete', 'put', 'remove'];
+const SHAPES: readonly AnswerShape[] = ['write', 'cas', 'delete', 'put', 'remove', 'bulk'];
 
 export function encodeReplicaCommand(c: ReplicaCommand): Uint8Array {
   return encodeValue([COMMAND_FORMAT_VERSION, c.clientId, c.seq, Math.floor(c.proposedAtMs), SHAPES.indexOf(c.shape), encodeKvCommand(c.kv)]);

@@ -5,7 +5,7 @@ import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
 import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
-import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type AtomicOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
+import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type AtomicOp, type KvBulkOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
 import type { KvCommand } from '../storage/kv/commands.js';
 import { encodeRecordCommand, encodeReplicaCommand, encodeTxnCommand, type AnswerShape, type LoggedRecordWrite, type LoggedTxnOp } from './command.js';
@@ -376,7 +376,7 @@ export class Replica {
 }
 
 /** The KV face's command for a write op, and how its answer is shaped. */
-function commandOf(op: KvWriteOp): { readonly shape: AnswerShape; readonly kv: KvCommand } {
+function commandOf(op: KvWriteOp | KvBulkOp): { readonly shape: AnswerShape; readonly kv: KvCommand } {
   switch (op.f) {
     case 'write':
       return { shape: 'write', kv: { op: 'put', key: op.key, value: op.value } };
@@ -384,6 +384,8 @@ function commandOf(op: KvWriteOp): { readonly shape: AnswerShape; readonly kv: K
       return { shape: 'cas', kv: op.expected === null ? { op: 'put', key: op.key, value: op.value, ifAbsent: true } : { op: 'put', key: op.key, value: op.value, expected: op.expected } };
     case 'delete':
       return op.expected === undefined ? { shape: 'delete', kv: { op: 'delete', key: op.key } } : { shape: 'remove', kv: { op: 'delete', key: op.key, expected: op.expected } };
+    case 'bulk':
+      return { shape: 'bulk', kv: { op: 'bulk-write', items: op.items, atomic: true } };
     case 'put': {
       const kv: KvCommand = {
         op: 'put',

@@ -278,6 +278,11 @@ function answerOf(shape: AnswerShape, kv: Value, result: KvResult, index: LogInd
     const revision = 'revision' in result ? result.revision : 0;
     return { kind: 'ok', revision, index, value: shape === 'delete' || shape === 'remove' ? null : written };
   }
+  if (shape === 'bulk' && (result.code === 'condition-failed' || result.code === 'not-found') && result.index !== undefined) {
+    // Which item failed, for the client's 412: {index, key, current} (current null: absent).
+    const items = (kv as { items?: Array<{ key?: Value }> }).items ?? [];
+    return { kind: 'cas-failed', current: { index: result.index, key: items[result.index]?.key ?? null, current: result.current?.value ?? null } };
+  }
   switch (result.code) {
     case 'condition-failed':
       return { kind: 'cas-failed', current: result.current?.value ?? null };
