@@ -92,6 +92,39 @@ describe('records and listings over HTTP (3 processes)', () => {
     expect(range.body.items.map((x: { key: string }) => x.key)).toEqual(['list/10', 'list/11', 'list/12']);
     expect((await http(a, 'GET', '/v1/kv')).body.items.map((x: { key: string }) => x.key)).toEqual([...keys, 'other']);
 
+    // --- one-partition bulk and transactions ---------------------------------------------
+    // Keys / records of one partition, found through the node's own placement (8 partitions).
+    const { partitionOfKey, partitionOfRecord } = await import('../../core/partition/map.js');
+    const sameKeys = [...Array(400).keys()].map((i) => `bulk${i}`).filter((k) => partitionOfKey(k, 8) === partitionOfKey('bulk0', 8));
+    const [k0, k1, k2] = sameKeys as [string, string, string];
+    const otherKey = [...Array(100).keys()].map((i) => `x${i}`).find((k) => partitionOfKey(k, 8) !== partitionOfKey('bulk0', 8))!;
+    expect((await http(a, 'POST', '/v1/kv/_bulk', { ops: [{ op: 'put', key: k0, value: 0 }, { op: 'put', key: k1, value: 'one', ttl: 600 }] })).status).toBe(200);
+    const failed = await http(b, 'POST', '/v1/kv/_bulk', { ops: [{ op: 'put', key: k2, value: 2 }, { op: 'delete', key: k0, expected: 99 }] });
+    expect(failed).toMatchObject({ status: 412, body: { error: 'condition_failed', message: expect.stringContaining(`ops[1]: key '${k0}'`) } });
+    expect((await http(c, 'GET', `/v1/kv/${k2}`)).status).toBe(404);
+    expect((await http(b, 'POST', '/v1/kv/_bulk', { ops: [{ op: 'delete', key: k0, expected: 0 }, { op: 'put', key: k2, value: 2 }] })).status).toBe(200);
+    expect((await http(c, 'GET', `/v1/kv/${k0}`)).status).toBe(404);
+    expect(await http(c, 'GET', `/v1/kv/${k2}`)).toMatchObject({ status: 200, body: { value: 2 } });
+    expect(await http(a, 'POST', '/v1/kv/_bulk', { ops: [{ op: 'put', key: k0, value: 1 }, { op: 'put', key: otherKey, value: 1 }] })).toMatchObject({ status: 400, body: { message: expect.stringContaining('2PC') } });
+    const sameRecs = [...Array(400).keys()].map((i) => BigInt(1000 + i)).filter((r) => partitionOfRecord(r, 8) === partitionOfRecord(1000n, 8));
+    const [r0, r1] = [String(sameRecs[0]), String(sameRecs[1])];
+    const txn = await http(c, 'POST', '/v1/txn/atomic', {
+      ops: [
+        { op: 'set', record: r0, key: 'balance', value: 70 },
+        { op: 'add', record: r1, key: 'balance', value: 30 },
+        { op: 'get', record: r0, key: 'balance' },
+        { op: 'select', record: r1 },
+      ],
+    });
+    expect(txn, JSON.stringify(txn.body)).toMatchObject({ status: 200, body: { results: [{ changed: true }, { changed: true }, { values: [70] }, { data: { balance: [30] } }] } });
+    expect((await http(a, 'GET', `/v1/records/${r1}`)).body.data).toEqual({ balance: [30] });
+    const otherRec = String([...Array(100).keys()].map((i) => BigInt(5000 + i)).find((r) => partitionOfRecord(r, 8) !== partitionOfRecord(1000n, 8))!);
+    expect(await http(a, 'POST', '/v1/txn/atomic', { ops: [{ op: 'add', record: r0, key: 'k', value: 1 }, { op: 'add', record: otherRec, key: 'k', value: 1 }] })).toMatchObject({ status: 400, body: { message: expect.stringContaining('2PC') } });
+    expect(await http(a, 'POST', '/v1/txn/atomic', { ops: [{ op: 'add', record: r0, key: 'k' }] })).toMatchObject({ status: 400, body: { message: expect.stringContaining("'ops[0].value'") } });
+    expect(await http(a, 'POST', '/v1/txn/atomic', { ops: [{ op: 'fly', record: r0 }] })).toMatchObject({ status: 400, body: { message: expect.stringContaining("'ops[0].op'") } });
+    expect(await http(a, 'POST', '/v1/kv/_bulk', { ops: [] })).toMatchObject({ status: 400 });
+    expect((await http(b, 'GET', `/v1/records/${r0}?keys=k`)).body.data).toEqual({});
+
     // --- bad input: 400 naming the field, 404; never a 500 --------------------------------
     const bad: Array<[string, string, unknown, number, string]> = [
       ['POST', '/v1/records', { data: { 'bad key': 1 } }, 400, "'data"],
