@@ -2,6 +2,7 @@
 // select and audit, and one partition's share of a fan-out read (list, count, find, search).
 // A read changes nothing, so it may judge TTL expiry by the serving node's clock (never before
 // the last applied log time). A client's mistake (bad criteria, bad key) answers `invalid`.
+import type { Bugs } from '../bugs.js';
 import type { FanOutOp, ReadOp } from '../node/command.js';
 import type { ClientResult } from '../node/types.js';
 import type { Value } from '../storage/encoding.js';
@@ -39,7 +40,7 @@ function atOf(at: number | undefined): Timestamp | undefined {
   return timestamp(at);
 }
 
-export function serveRead(sm: PartitionStateMachine, op: ReadOp, nowMs: number, index: LogIndex, partition: PartitionId): ClientResult {
+export function serveRead(sm: PartitionStateMachine, op: ReadOp, nowMs: number, index: LogIndex, partition: PartitionId, bugs?: Bugs): ClientResult {
   const ok = (value: Value, revision: number): ClientResult => ({ kind: 'ok', value, revision, index, partition });
   try {
     switch (op.f) {
@@ -66,7 +67,7 @@ export function serveRead(sm: PartitionStateMachine, op: ReadOp, nowMs: number, 
         );
       }
       case 'part':
-        return servePart(sm, op.read, nowMs, ok);
+        return servePart(sm, op.read, nowMs, ok, bugs);
       default: {
         const _: never = op;
         throw new AssertionError(`serveRead: unknown op ${JSON.stringify(_)}`);
@@ -79,13 +80,15 @@ export function serveRead(sm: PartitionStateMachine, op: ReadOp, nowMs: number, 
 }
 
 /** One partition's answer to a fan-out read; fanout.ts merges these. */
-function servePart(sm: PartitionStateMachine, op: FanOutOp, nowMs: number, ok: (value: Value, revision: number) => ClientResult): ClientResult {
+function servePart(sm: PartitionStateMachine, op: FanOutOp, nowMs: number, ok: (value: Value, revision: number) => ClientResult, bugs?: Bugs): ClientResult {
   const at = timestamp(Math.max(sm.lastTimestamp, timestampFromMs(Math.floor(nowMs))));
   switch (op.f) {
     case 'list': {
       // Every partition returns its first offset + limit keys; the merge skips and cuts.
       const want = (op.offset ?? 0) + (op.limit ?? LIST_LIMIT_DEFAULT);
-      const cmd: KvCommand = { op: 'list', match: keyMatchOf(op), limit: want };
+      // Planted bug: skipping the offset here too drops keys that other partitions' keys push past it.
+      const skip = bugs?.has('fanout-offset-per-partition') === true ? (op.offset ?? 0) : 0;
+      const cmd: KvCommand = { op: 'list', match: keyMatchOf(op), limit: want, ...(skip > 0 ? { offset: skip } : {}) };
       const r = sm.read(cmd, at);
       if (r.status !== 'ok' || r.op !== 'list') return r.status === 'error' ? { kind: 'invalid', reason: `${r.code}: ${r.message}` } : unexpected(r.op);
       const items = r.items.map((it) => ({ key: it.key, value: 'value' in it ? it.value : null, revision: it.revision }));

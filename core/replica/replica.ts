@@ -190,7 +190,7 @@ export class Replica {
   }
 
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
-    return serveRead(this.sm, op, this.nowMs, index, this.id);
+    return serveRead(this.sm, op, this.nowMs, index, this.id, this.config.bugs);
   }
 
   /** A one-shot transaction's operations, checked (every record in this partition); or why not. */

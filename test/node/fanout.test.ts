@@ -8,6 +8,7 @@ import { RecordStore } from '../../core/storage/records/store.js';
 import { compareCodePoints, integer, str } from '../../core/storage/records/values.js';
 import { timestamp } from '../../core/storage/types.js';
 import { logIndex } from '../../core/types.js';
+import type { PlantedBug } from '../../core/bugs.js';
 import { ROUTE_TIMEOUT_MS, TestCluster } from './harness.js';
 
 const P = 8;
@@ -74,6 +75,18 @@ describe('fan-out reads', () => {
     expect(c.call(c.ids[0]!, 2, { f: 'list', prefix: 'a', start: 'a' })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining("'prefix'") });
     expect(c.call(c.ids[0]!, 2, { f: 'list', limit: 0 })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining("'limit'") });
     expect(c.call(c.ids[0]!, 2, { f: 'list', limit: 10, offset: 9995 })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining("'offset'") });
+  });
+
+  it('planted bug fanout-offset-per-partition: a page past the first loses keys, and this oracle check sees it', () => {
+    const run = (bugs: ReadonlySet<PlantedBug>) => {
+      const c = TestCluster.of(3, P, 2, { bugs });
+      c.settle();
+      for (let i = 0; i < 40; i++) okValue(c.call(c.ids[i % 3]!, 1, { f: 'put', key: `key${String(i).padStart(2, '0')}`, value: i }));
+      return okValue(c.call(c.ids[0]!, 2, { f: 'list', limit: 10, offset: 10 })).items.map((it: { key: string }) => it.key);
+    };
+    const want = Array.from({ length: 10 }, (_, i) => `key${String(10 + i).padStart(2, '0')}`);
+    expect(run(new Set())).toEqual(want);
+    expect(run(new Set(['fanout-offset-per-partition']))).not.toEqual(want);
   });
 
   it('records find (criteria, at a past time) and search equal a single-store oracle', () => {
