@@ -142,4 +142,17 @@ describe('records through the replicas', () => {
     copy.restore(sm.snapshot());
     expect(copy.records.select('balance', r1)).toEqual([integer(70)]);
   });
+
+  it('record reads take the consistency levels: eventual is served from a cut-off replica, strong fails retryably there', () => {
+    const c = TestCluster.of(3, P, 3);
+    c.settle();
+    okValue(c.call(c.ids[0]!, 1, { f: 'add', record: 9n, key: 'k', value: integer(1) }));
+    c.run(100);
+    const lonely = c.ids[2]!;
+    c.isolate(lonely);
+    expect(okValue(c.call(lonely, 2, { f: 'select', record: 9n, consistency: 'eventual' })).data).toEqual({ k: [integer(1)] });
+    expect(okValue(c.call(lonely, 2, { f: 'find', criteria: 'k = 1', consistency: 'eventual' }))).toEqual([9n]);
+    expect(['unavailable', 'no-quorum']).toContain(c.call(lonely, 2, { f: 'select', record: 9n }, 5000).kind);
+    expect(['unavailable', 'no-quorum']).toContain(c.call(lonely, 2, { f: 'audit', record: 9n, consistency: 'leader' }, 5000).kind);
+  });
 });
