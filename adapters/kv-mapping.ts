@@ -4,7 +4,9 @@
 // HTTP values are JSON; the node stores core/storage Values, of which JSON is a subset, so a
 // value goes in as it is. The store encodes objects with sorted keys, so `expected` compares
 // JSON values by meaning ({"a":1,"b":2} equals {"b":2,"a":1}).
-import type { KvOp } from '../core/node/command.js';
+import type { FanOutOp, KvOp, NodeOp } from '../core/node/command.js';
+import type { BulkWriteItem } from '../core/storage/kv/commands.js';
+import { FieldError } from './records-mapping.js';
 import type { ClientResult } from '../core/node/types.js';
 import type { Value } from '../core/storage/encoding.js';
 
@@ -77,4 +79,50 @@ export function outcomeOf(op: KvOp, r: ClientResult): KvOutcome {
       return { kind: 'unavailable', reason: `unknown result ${JSON.stringify(_)}`, unknown: true };
     }
   }
+}
+
+/** GET /v1/kv: a listing over every partition (prefix, or start <= key < range_end), merged by the node. */
+export function listOp(q: { readonly prefix?: string | undefined; readonly start?: string | undefined; readonly rangeEnd?: string | undefined; readonly limit?: number | undefined; readonly offset?: number | undefined }, consistency: Consistency): FanOutOp {
+  return {
+    f: 'list',
+    consistency,
+    ...(q.prefix !== undefined ? { prefix: q.prefix } : {}),
+    ...(q.start !== undefined ? { start: q.start } : {}),
+    ...(q.rangeEnd !== undefined ? { end: q.rangeEnd } : {}),
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.offset !== undefined ? { offset: q.offset } : {}),
+  };
+}
+
+/** The node's merged listing as the HTTP answer. */
+export function listingOf(v: Value): { items: Array<{ key: string; value: unknown; revision: number }>; more: boolean } {
+  const o = v as { items: ReadonlyArray<{ key: string; value: Value; revision: number }>; more: boolean };
+  return { items: o.items.map((it) => ({ key: it.key, value: fromStored(it.value), revision: it.revision })), more: o.more };
+}
+
+/** POST /v1/kv/_bulk: puts and deletes, all or nothing (keys of one partition; see docs/server.md). */
+export function bulkOp(ops: ReadonlyArray<{ readonly op: 'put' | 'delete'; readonly key: string; readonly value?: unknown; readonly ttl?: number; readonly expected?: unknown }>): NodeOp {
+  const items: BulkWriteItem[] = ops.map((o, i) => {
+    const hasExpected = Object.prototype.hasOwnProperty.call(o, 'expected');
+    if (o.op === 'put') {
+      if (o.value === undefined) throw new FieldError(`ops[${i}].value`, 'is missing');
+      return {
+        type: 'put',
+        key: o.key,
+        value: toStored(o.value),
+        ...(hasExpected ? { expected: toStored(o.expected) } : {}),
+        ...(o.ttl !== undefined ? { ttlMs: Math.round(o.ttl * 1000) } : {}),
+      };
+    }
+    if (o.value !== undefined || o.ttl !== undefined) throw new FieldError(`ops[${i}]`, 'a delete takes no value or ttl');
+    return { type: 'delete', key: o.key, ...(hasExpected ? { expected: toStored(o.expected) } : {}) };
+  });
+  return { f: 'bulk', items };
+}
+
+/** A bulk call's failed condition (the node's cas-failed current: {index, key, current}) as the 412 message. */
+export function bulkConditionMessage(current: Value): string {
+  const c = current as { index?: number; key?: string; current?: Value };
+  const what = c.current === null || c.current === undefined ? 'is absent' : 'holds a different value than expected';
+  return `ops[${c.index ?? '?'}]: key '${c.key ?? '?'}' ${what}; nothing was written`;
 }

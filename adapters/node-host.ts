@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
-import type { KvOp } from '../core/node/command.js';
+import type { NodeOp } from '../core/node/command.js';
 import type { Bugs } from '../core/bugs.js';
 import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage } from '../core/node/types.js';
 import { nodeId, partitionId, type NodeId } from '../core/types.js';
@@ -39,7 +39,7 @@ export interface HostOptions {
 export type HostResult = ClientResult | { readonly kind: 'timeout' } | { readonly kind: 'overloaded' } | { readonly kind: 'stopped' };
 
 interface Waiter {
-  readonly op: KvOp;
+  readonly op: NodeOp;
   readonly deadlineMs: number;
   readonly resolve: (r: HostResult) => void;
   slot: number;
@@ -137,7 +137,7 @@ export class NodeHost {
   }
 
   /** Run one operation through the node; answers within `timeoutMs` (a timeout's outcome is unknown). */
-  submit(op: KvOp, timeoutMs: number): Promise<HostResult> {
+  submit(op: NodeOp, timeoutMs: number): Promise<HostResult> {
     if (this.stopped) return Promise.resolve({ kind: 'stopped' });
     return new Promise((resolve) => {
       const w: Waiter = { op, deadlineMs: this.now() + timeoutMs, resolve, slot: -1, seq: 0, retryTimer: null };

@@ -14,6 +14,7 @@ export const PLANTED_BUGS = {
   'truncate-committed': 'a follower drops entries at or below its commit index when an append conflicts with them',
   'lock-release-early': 'a transaction releases its locks before its commit has been applied',
   'eventual-as-strong': 'a replica serves a strong read from its own applied state (as if it were an eventual read), without ReadIndex',
+  'fanout-offset-per-partition': 'each partition skips a listing\'s offset on its own before the merge, so pages across partitions lose keys',
 } as const;
 
 export type PlantedBug = keyof typeof PLANTED_BUGS;

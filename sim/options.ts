@@ -130,7 +130,7 @@ export function parseRunFlag(flags: RunFlags, args: readonly string[], i: number
 }
 
 /** The bugs whose breakage the kv workload cannot reach: they need another workload. */
-export const BUGS_NEEDING_WORKLOAD: Partial<Record<PlantedBug, WorkloadName>> = { 'lock-release-early': 'bank' };
+export const BUGS_NEEDING_WORKLOAD: Partial<Record<PlantedBug, WorkloadName>> = { 'lock-release-early': 'bank', 'fanout-offset-per-partition': 'mixed' };
 
 /** Check flags that parse but cannot run yet; returns the reason, or null. */
 export function unsupported(flags: RunFlags): string | null {

@@ -232,14 +232,14 @@ export class KvWorkload {
     const o = s.outstanding;
     if (o === null || s.process !== process || o.request.seq !== seq) return;
     s.outstanding = null;
-    if (weakLevel(o.request.op) !== null) {
+    if (weakLevel(o.request.op as NodeOp) !== null) {
       this.stats.fail++;
       this.io.scheduleNext(slot, nowMs + this.think());
       return;
     }
     this.record(process, 'info', o.request.op as KvOp, invokeValue(o.request.op as KvOp), nowMs);
     this.stats.info++;
-    this.io.note(slot, () => `client p${process} timed out on ${describeOp(o.request.op)}; retiring it`, 5);
+    this.io.note(slot, () => `client p${process} timed out on ${describeOp(o.request.op as NodeOp)}; retiring it`, 5);
     // A process whose operation is indeterminate is never reused.
     s.process = this.nextProcess++;
     s.seq = 0;

@@ -152,7 +152,7 @@ function shortPeerMessage(pm: PeerMessage): string {
     case 'raft':
       return shortMessage(pm.message);
     case 'forward':
-      return `forward#${pm.attempt} ${pm.from}->${pm.to} ${describeOp(pm.request.op)}`;
+      return `forward#${pm.attempt} ${pm.from}->${pm.to} ${describeOp(pm.request.op as Parameters<typeof describeOp>[0])}`;
     case 'forward-reply':
       return `forward-reply#${pm.attempt} ${pm.from}->${pm.to} ${pm.result.kind}`;
     default: {

@@ -9,14 +9,31 @@ import { NodeHttpServer } from '@effect/platform-node';
 import { Cause, Effect, Layer, Option } from 'effect';
 import type { ServerConfig } from '../config.js';
 import { splitHostPort } from '../config.js';
-import { deleteOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
+import { bulkConditionMessage, bulkOp, deleteOp, listingOf, listOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
+import {
+  atomicOp,
+  atomicResultOf,
+  auditOf,
+  changeOf,
+  FieldError,
+  findOp,
+  insertOp,
+  keysParam,
+  parseAt,
+  parseRecordId,
+  recordDataOf,
+  recordIdsOf,
+  recordsOutcomeOf,
+  recordValueOf,
+} from '../records-mapping.js';
+import type { Value } from '../../core/storage/encoding.js';
 import type { Logger } from '../log.js';
 import type { HostResult, NodeHost } from '../node-host.js';
 import type { TcpTransport } from '../transport/tcp-transport.js';
 import { ConclaveApi, type ErrorBody } from './api.js';
 import type { Metrics } from '../metrics.js';
 import type { TokenAuth } from '../auth.js';
-import type { KvOp } from '../../core/node/command.js';
+import type { KvOp, NodeOp } from '../../core/node/command.js';
 
 export interface HttpDeps {
   readonly metrics: Metrics;
@@ -90,8 +107,105 @@ export function apiLayer(d: HttpDeps) {
       Effect.map((r) => (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped' ? { fail: unavailableOf(r, timeoutMs) } : { outcome: outcomeOf(op, r) })),
     );
 
+  /**
+   * Run a records or listing op: its ok value, or the error body (400 naming the field, 503
+   * retryable). Mapping errors (FieldError) are a 400 before the node is asked.
+   */
+  type RunFail = ReturnType<typeof badRequest> | ReturnType<typeof unavailable>;
+  const runValue = (build: () => NodeOp, field: string): Effect.Effect<Value, RunFail> =>
+    Effect.suspend((): Effect.Effect<Value, RunFail> => {
+      let op: NodeOp;
+      try {
+        op = build();
+      } catch (e) {
+        if (e instanceof FieldError) return Effect.fail(badRequest(e.message));
+        throw e;
+      }
+      return Effect.promise(() => d.host.submit(op, timeoutMs)).pipe(
+        Effect.flatMap((r): Effect.Effect<Value, RunFail> => {
+          if (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped') return Effect.fail(unavailableOf(r, timeoutMs));
+          const o = recordsOutcomeOf(r, field);
+          if (o.kind === 'ok') return Effect.succeed(o.value);
+          if (o.kind === 'invalid') return Effect.fail(badRequest(o.message));
+          return Effect.fail(unavailable(o.reason));
+        }),
+      );
+    });
+
+  const records = HttpApiBuilder.group(ConclaveApi, 'records', (h) =>
+    h
+      .handle('insert', ({ payload }) => runValue(() => insertOp(payload.data), 'data').pipe(Effect.map((v) => ({ record: String((v as { record: bigint }).record) }))))
+      .handle('add', ({ path, payload }) => runValue(() => ({ f: 'add', record: parseRecordId(path.id), key: path.key, value: recordValueOf(payload.value, 'value') }), 'value').pipe(Effect.map(changeOf)))
+      .handle('set', ({ path, payload }) => runValue(() => ({ f: 'set', record: parseRecordId(path.id), key: path.key, value: recordValueOf(payload.value, 'value') }), 'value').pipe(Effect.map(changeOf)))
+      .handle('remove', ({ path, urlParams }) =>
+        runValue(() => {
+          const record = parseRecordId(path.id);
+          if (urlParams.value === undefined) return { f: 'remove', record, key: path.key };
+          let json: unknown;
+          try {
+            json = JSON.parse(urlParams.value);
+          } catch {
+            throw new FieldError('value', 'is not JSON (give the value as JSON text, e.g. value=%22a%22 or value=3)');
+          }
+          return { f: 'remove', record, key: path.key, value: recordValueOf(json, 'value') };
+        }, 'value').pipe(Effect.map(changeOf)),
+      )
+      .handle('select', ({ path, urlParams }) =>
+        Effect.gen(function* () {
+          const id = yield* Effect.try({ try: () => parseRecordId(path.id), catch: (e) => badRequest((e as Error).message) });
+          const v = yield* runValue(() => {
+            const keys = keysParam(urlParams.keys);
+            return { f: 'select', record: id, consistency: urlParams.consistency ?? 'strong', ...(keys !== undefined ? { keys } : {}), ...(urlParams.at !== undefined ? { at: parseAt(urlParams.at) } : {}) };
+          }, 'keys');
+          const out = recordDataOf(id, v);
+          if (out === null) return yield* Effect.fail({ error: 'not_found' as const, message: `record ${id} holds no data` });
+          return out;
+        }),
+      )
+      .handle('audit', ({ path, urlParams }) =>
+        runValue(() => ({ f: 'audit', record: parseRecordId(path.id), consistency: urlParams.consistency ?? 'strong', ...(urlParams.key !== undefined ? { key: urlParams.key } : {}) }), 'key').pipe(Effect.map(auditOf)),
+      )
+      .handle('revert', ({ path, payload }) =>
+        runValue(() => ({ f: 'revert', record: parseRecordId(path.id), at: parseAt(payload.at), ...(payload.keys !== undefined ? { keys: payload.keys } : {}) }), 'keys').pipe(Effect.map(changeOf)),
+      )
+      .handle('find', ({ urlParams }) => runValue(() => findOp(urlParams.criteria, urlParams.at, urlParams.consistency ?? 'strong'), 'criteria').pipe(Effect.map(recordIdsOf)))
+      .handle('search', ({ urlParams }) => runValue(() => ({ f: 'search', key: urlParams.key, query: urlParams.query, consistency: urlParams.consistency ?? 'strong' }), 'query').pipe(Effect.map(recordIdsOf))),
+  );
+
+  const txn = HttpApiBuilder.group(ConclaveApi, 'txn', (h) =>
+    h.handle('atomic', ({ payload }) =>
+      runValue(() => atomicOp(payload.ops), 'ops').pipe(
+        Effect.map(atomicResultOf),
+        Effect.mapError((e): RunFail | { error: 'txn_conflict'; message: string; retryable: true } =>
+          // The lock layer's retryable conflict (wound-wait, timeout) is a 409, nothing applied.
+          e.error === 'bad_request' && /txn-conflict/.test(e.message) ? { error: 'txn_conflict', message: e.message, retryable: true } : e,
+        ),
+      ),
+    ),
+  );
+
   const kv = HttpApiBuilder.group(ConclaveApi, 'kv', (h) =>
     h
+      .handle('bulk', ({ payload }) =>
+        Effect.gen(function* () {
+          let op: NodeOp;
+          try {
+            op = bulkOp(payload.ops);
+          } catch (e) {
+            if (e instanceof FieldError) return yield* Effect.fail(badRequest(e.message));
+            throw e;
+          }
+          const r = yield* Effect.promise(() => d.host.submit(op, timeoutMs));
+          if (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped') return yield* Effect.fail(unavailableOf(r, timeoutMs));
+          if (r.kind === 'ok') return { revision: r.revision };
+          if (r.kind === 'cas-failed') return yield* Effect.fail({ error: 'condition_failed' as const, message: bulkConditionMessage(r.current) });
+          if (r.kind === 'invalid') return yield* Effect.fail(badRequest(r.reason.startsWith('field ') ? r.reason : `field 'ops': ${r.reason}`));
+          return yield* Effect.fail(unavailable(r.kind === 'no-quorum' ? `no quorum: ${r.reason}` : r.reason));
+        }),
+      )
+      .handle('list', ({ urlParams }) =>
+        runValue(() => listOp({ prefix: urlParams.prefix, start: urlParams.start, rangeEnd: urlParams.range_end, limit: urlParams.limit, offset: urlParams.offset }, urlParams.consistency ?? 'strong'), 'prefix').pipe(Effect.map(listingOf)),
+      )
       .handle('put', ({ path, payload }) =>
         Effect.gen(function* () {
           if (payload.value === undefined) return yield* Effect.fail(badRequest("field 'value': is missing"));
@@ -166,7 +280,7 @@ export function apiLayer(d: HttpDeps) {
       ),
   );
 
-  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(node));
+  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(records), Layer.provide(txn), Layer.provide(node));
 }
 
 const json = (status: number, body: ErrorBody): HttpServerResponse.HttpServerResponse =>

@@ -8,6 +8,7 @@ import type { PartitionMap } from '../partition/index.js';
 import type { ClientRequest, ClientResult, ForwardReply, ForwardRequest } from '../node/types.js';
 import type { NodeId, PartitionId } from '../types.js';
 import { LeaderCache } from './routes.js';
+import { isReadOp } from '../node/command.js';
 
 export interface CoordinatorConfig {
   readonly self: NodeId;
@@ -56,7 +57,7 @@ export class Coordinator {
 
   /** Route a request for partition p (not hosted here, or not led here when it must be), to `hint` first if given. */
   route(req: ClientRequest, p: PartitionId, nowMs: number, hint: NodeId | null = null): void {
-    const ctx = `${req.clientId}:${req.seq}`;
+    const ctx = `${req.clientId}:${req.seq}@${p}`; // the parts of one fan-out read share (clientId, seq)
     if (this.routes.has(ctx)) return; // a duplicate of a request being routed
     this.leaders.learn(p, hint);
     const target = this.leaders.first(p);
@@ -78,7 +79,7 @@ export class Coordinator {
 
   /** A replica answered one of our forwards. */
   onReply(m: ForwardReply, nowMs: number): void {
-    const ctx = `${m.clientId}:${m.seq}`;
+    const ctx = `${m.clientId}:${m.seq}@${m.partition}`;
     const r = this.routes.get(ctx);
     if (r === undefined) return; // answered already, or given up on
     const res = m.result;
@@ -111,7 +112,7 @@ export class Coordinator {
       if (nowMs < r.retryAtMs) continue;
       if (r.outstanding) {
         // Silence: the message or its answer may be lost, or the replica may be proposing it.
-        if (r.request.op.f !== 'read' && r.request.op.f !== 'get') r.uncertain = true;
+        if (!isReadOp(r.request.op)) r.uncertain = true;
         this.leaders.forget(r.partition, r.target);
         r.target = this.leaders.next(r.partition, r.target, null);
       }
@@ -139,7 +140,7 @@ export class Coordinator {
 
   private giveUp(ctx: string, r: Route): void {
     // An attempt still out may be proposing the write right now.
-    if (r.outstanding && r.request.op.f !== 'read' && r.request.op.f !== 'get') r.uncertain = true;
+    if (r.outstanding && !isReadOp(r.request.op)) r.uncertain = true;
     const why = `partition ${r.partition}: no answer from its replicas [${this.map.replicasOf(r.partition).join(', ')}] within ${this.config.routeTimeoutMs} ms (last: ${r.lastReason})`;
     if (r.uncertain) this.finish(ctx, r, { kind: 'no-quorum', leaderHint: r.lastHint, reason: `${why}; the outcome is unknown, retry with the same session` });
     else this.finish(ctx, r, { kind: 'unavailable', leaderHint: r.lastHint, reason: why });

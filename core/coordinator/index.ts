@@ -1,2 +1,3 @@
 export * from './coordinator.js';
 export * from './routes.js';
+export * from './fanout.js';

@@ -4,13 +4,13 @@
 // feeds it time (tick), peer messages (receive) and client requests (request), and collects what
 // it must send with drain(). Persistence happens inside those calls, before any message that
 // depends on it is handed out.
-import { Coordinator } from '../coordinator/index.js';
+import { Coordinator, FanOuts } from '../coordinator/index.js';
 import { PartitionMap, partitionOfKey as mapPartitionOfKey } from '../partition/index.js';
 import { EMPTY_PERSISTED_STATE, type RaftGroup, type RaftStatus } from '../raft/types.js';
 import { Replica, ReplicaStartError, type ReplyTo } from '../replica/index.js';
 import { AssertionError, type NodeId, type PartitionId } from '../types.js';
 import type { PartitionStateMachine } from '../replica/state-machine.js';
-import { isReadOp } from './command.js';
+import { consistencyOf, InvalidRequestError, isFanOutOp, isReadOp, partitionOfRequest } from './command.js';
 import type { StoragePort } from './storage-port.js';
 import { DEFAULT_NODE_TUNING, type ClientReply, type ClientRequest, type ClientResult, type NodeConfig, type PeerMessage } from './types.js';
 
@@ -39,6 +39,7 @@ export class ClusterNode {
   /** This node's replicas, in ascending partition order. */
   private readonly replicas = new Map<PartitionId, Replica>();
   private readonly coordinator: Coordinator;
+  private readonly fanouts: FanOuts;
   private messages: PeerMessage[] = [];
   private replies: ClientReply[] = [];
   private nowMs = 0;
@@ -72,6 +73,7 @@ export class ClusterNode {
               partition: p,
               // In cluster order (the order Raft addresses its peers in), not preference order.
               voters: config.nodes.filter((n) => this.map.isReplica(n, p)),
+              partitions: config.partitions,
               electionTicks: config.electionTicks,
               heartbeatTicks: config.heartbeatTicks,
               compactAfterEntries: config.compactAfterEntries,
@@ -104,6 +106,7 @@ export class ClusterNode {
       this.map,
       { send: (pm) => this.messages.push(pm), answer: (req, result) => this.reply(req, result) },
     );
+    this.fanouts = new FanOuts(config.partitions, { dispatch: (part) => this.dispatch(part), answer: (req, result) => this.reply(req, result) });
     this.pump();
   }
 
@@ -173,17 +176,30 @@ export class ClusterNode {
   }
 
   request(req: ClientRequest): void {
-    const p = this.map.partitionOfKey(req.op.key);
+    if (isFanOutOp(req.op)) this.fanouts.start(req, req.op);
+    else this.dispatch(req);
+    this.pump();
+  }
+
+  /** A single-partition request: to this node's replica of its partition, or routed to one. */
+  private dispatch(req: ClientRequest): void {
+    let p: PartitionId;
+    try {
+      p = partitionOfRequest(this.map, req);
+    } catch (e) {
+      if (!(e instanceof InvalidRequestError)) throw e;
+      this.reply(req, { kind: 'invalid', reason: e.message });
+      return;
+    }
     const r = this.replicas.get(p);
     if (r === undefined) this.coordinator.route(req, p, this.nowMs);
     else {
       const now = r.submit(req, { kind: 'client' }, this.nowMs);
       // A `leader` read on a follower replica goes to the leader it names, like any routed request.
-      if (now !== null && now.kind === 'unavailable' && now.leaderHint !== null && now.leaderHint !== this.id && isReadOp(req.op) && req.op.consistency === 'leader') {
+      if (now !== null && now.kind === 'unavailable' && now.leaderHint !== null && now.leaderHint !== this.id && isReadOp(req.op) && consistencyOf(req.op) === 'leader') {
         this.coordinator.route(req, p, this.nowMs, now.leaderHint);
       } else if (now !== null) this.reply(req, now);
     }
-    this.pump();
   }
 
   /** What the node must now send: peer messages (already covered by durable state) and client replies. */
@@ -208,7 +224,7 @@ export class ClusterNode {
   }
 
   pendingRequests(): number {
-    let n = this.coordinator.pending;
+    let n = this.coordinator.pending + this.fanouts.pending;
     for (const r of this.replicas.values()) n += r.pending;
     return n;
   }
@@ -228,7 +244,7 @@ export class ClusterNode {
       kind: 'forward-reply',
       from: this.id,
       to: replyTo.node,
-      partition: this.map.partitionOfKey(req.op.key),
+      partition: partitionOfRequest(this.map, req),
       attempt: replyTo.attempt,
       clientId: req.clientId,
       seq: req.seq,
@@ -237,6 +253,7 @@ export class ClusterNode {
   }
 
   private reply(request: ClientRequest, result: ClientResult): void {
+    if (this.fanouts.onPart(request, result)) return; // one partition's share of a fan-out read
     this.replies.push({ clientId: request.clientId, seq: request.seq, result });
   }
 

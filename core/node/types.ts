@@ -5,13 +5,13 @@ import type { Entry, Message, RaftGroup, Role } from '../raft/types.js';
 import type { LogIndex, NodeId, PartitionId, Random, Term } from '../types.js';
 import type { Value } from '../storage/encoding.js';
 import type { SessionAnswer } from '../replica/sessions.js';
-import type { KvOp } from './command.js';
+import type { NodeOp } from './command.js';
 
 /** A client's request. (clientId, seq) names it uniquely; a client has one outstanding request. */
 export interface ClientRequest {
   readonly clientId: number;
   readonly seq: number;
-  readonly op: KvOp;
+  readonly op: NodeOp;
 }
 
 export type ClientResult =

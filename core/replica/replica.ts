@@ -5,10 +5,16 @@ import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
 import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
-import { isReadOp, type ReadOp, type WriteOp } from '../node/command.js';
+import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type AtomicOp, type KvBulkOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
 import type { KvCommand } from '../storage/kv/commands.js';
-import { encodeReplicaCommand, type AnswerShape } from './command.js';
+import { encodeRecordCommand, encodeReplicaCommand, encodeTxnCommand, type AnswerShape, type LoggedRecordWrite, type LoggedTxnOp } from './command.js';
+import { serveRead } from './reads.js';
+import { planDocument } from '../storage/records/documents.js';
+import { RecordError } from '../storage/records/errors.js';
+import { checkKey, checkValue, recordId } from '../storage/records/values.js';
+import { timestamp } from '../storage/types.js';
+import { partitionOfRecord } from '../partition/map.js';
 import type { SessionAnswer } from './sessions.js';
 import { PartitionStateMachine, SnapshotCorruptError } from './state-machine.js';
 import { DEFAULT_RAFT_TUNING, type ClientRequest, type ClientResult, type NodeObserver, type RaftPeerMessage, type RaftTuning } from '../node/types.js';
@@ -27,6 +33,8 @@ export interface ReplicaConfig {
   readonly partition: PartitionId;
   /** The partition's replica set: the group's voters. */
   readonly voters: readonly NodeId[];
+  /** The cluster's partition count: new record ids are allocated among those hashing to this partition. Default 1. */
+  readonly partitions?: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly compactAfterEntries: number;
@@ -69,7 +77,7 @@ export class Replica {
     private readonly host: ReplicaHost,
   ) {
     this.id = config.partition;
-    this.sm = new PartitionStateMachine(config.sessionTtlMs);
+    this.sm = new PartitionStateMachine(config.sessionTtlMs, { partition: config.partition, partitions: config.partitions ?? 1 });
     if (persisted.snapshot !== null) {
       try {
         this.sm.restore(persisted.snapshot.data);
@@ -124,8 +132,9 @@ export class Replica {
     const ctx = `${req.clientId}:${req.seq}`;
     const deadlineMs = nowMs + this.config.requestTimeoutMs;
     const op = req.op;
+    if (isFanOutOp(op)) return { kind: 'invalid', reason: `${op.f} reads every partition; the node splits it (replica ${this.id} got it whole)` };
     if (isReadOp(op)) {
-      const asked = op.consistency ?? 'strong';
+      const asked = consistencyOf(op);
       const level = asked === 'strong' && this.config.bugs?.has('eventual-as-strong') === true ? 'eventual' : asked;
       const st = this.raft.status();
       switch (level) {
@@ -161,16 +170,101 @@ export class Replica {
     const done = this.sm.sessionResult(req.clientId, req.seq);
     // Already applied (a retransmission): answer as the first time, never "unavailable".
     if (done !== null) return this.resultOf(done);
-    const { shape, kv } = commandOf(op);
-    const res = this.raft.propose(encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv }));
+    let bytes: Uint8Array;
+    if (isKvWriteOp(op)) {
+      const { shape, kv } = commandOf(op);
+      bytes = encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv });
+    } else if (op.f === 'atomic') {
+      const ops = this.txnOpsOf(op);
+      if (typeof ops === 'string') return { kind: 'invalid', reason: ops };
+      bytes = encodeTxnCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, txn: `${req.clientId}/${req.seq}`, ops });
+    } else {
+      const w = this.recordWriteOf(op);
+      if (typeof w === 'string') return { kind: 'invalid', reason: w };
+      bytes = encodeRecordCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, write: w });
+    }
+    const res = this.raft.propose(bytes);
     if (res.kind === 'dropped') return { kind: 'unavailable', leaderHint: this.raft.status().leader, reason: res.reason };
     this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null });
     return null;
   }
 
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
-    const rec = this.sm.get(op.key, this.nowMs);
-    return { kind: 'ok', value: rec?.value ?? null, revision: rec?.revision ?? 0, index, partition: this.id };
+    return serveRead(this.sm, op, this.nowMs, index, this.id, this.config.bugs);
+  }
+
+  /** A one-shot transaction's operations, checked (every record in this partition); or why not. */
+  private txnOpsOf(op: AtomicOp): LoggedTxnOp[] | string {
+    const out: LoggedTxnOp[] = [];
+    for (const [i, o] of op.ops.entries()) {
+      try {
+        const record = recordId(o.record);
+        const p = partitionOfRecord(record, this.config.partitions ?? 1);
+        if (p !== this.id) return `ops[${i}]: record ${record} belongs to partition ${p}, not ${this.id}`;
+        switch (o.type) {
+          case 'select':
+            out.push({ type: 'select', record });
+            break;
+          case 'get':
+            out.push({ type: 'get', record, key: checkKey(o.key) });
+            break;
+          case 'add':
+          case 'remove':
+          case 'set':
+            out.push({ type: o.type, record, key: checkKey(o.key), value: checkValue(o.value) });
+            break;
+          default: {
+            const _: never = o;
+            return `ops[${i}]: unknown operation ${JSON.stringify(_)}`;
+          }
+        }
+      } catch (e) {
+        if (e instanceof RecordError) return `ops[${i}]: ${e.code}: ${e.message}`;
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The store's write for a record op, checked before it is proposed (a bad key, value, record
+   * id or document is the client's mistake: answered at once, never logged); or why not.
+   */
+  private recordWriteOf(op: RecordWriteOp): LoggedRecordWrite | string {
+    try {
+      const mine = (id: bigint): bigint => {
+        const r = recordId(id);
+        const p = partitionOfRecord(r, this.config.partitions ?? 1);
+        if (p !== this.id) throw new RecordError('bad-record', `record ${r} belongs to partition ${p}, not ${this.id}`);
+        return r;
+      };
+      switch (op.f) {
+        case 'add':
+        case 'set':
+          return { op: op.f, record: mine(op.record), key: checkKey(op.key), value: checkValue(op.value) };
+        case 'remove':
+          return op.value === undefined
+            ? { op: 'clear', record: mine(op.record), key: checkKey(op.key) }
+            : { op: 'remove', record: mine(op.record), key: checkKey(op.key), value: checkValue(op.value) };
+        case 'insert':
+          planDocument(op.document);
+          return { op: 'insert', document: op.document };
+        case 'link':
+          return { op: 'link', source: mine(op.record), key: checkKey(op.key), destination: recordId(op.destination) };
+        case 'revert': {
+          if (!Number.isSafeInteger(op.at) || op.at < 0) throw new RecordError('bad-time', `at must be a non-negative integer timestamp (microseconds), got ${op.at}`);
+          const keys = op.keys?.map((k) => checkKey(k));
+          return keys === undefined ? { op: 'revert', record: mine(op.record), at: timestamp(op.at) } : { op: 'revert', record: mine(op.record), at: timestamp(op.at), keys };
+        }
+        default: {
+          const _: never = op;
+          return `unknown op ${JSON.stringify(_)}`;
+        }
+      }
+    } catch (e) {
+      if (e instanceof RecordError) return `${e.code}: ${e.message}`;
+      throw e;
+    }
   }
 
   /** The node's first tick: waits taken before it were timed from 0. */
@@ -282,7 +376,7 @@ export class Replica {
 }
 
 /** The KV face's command for a write op, and how its answer is shaped. */
-function commandOf(op: WriteOp): { readonly shape: AnswerShape; readonly kv: KvCommand } {
+function commandOf(op: KvWriteOp | KvBulkOp): { readonly shape: AnswerShape; readonly kv: KvCommand } {
   switch (op.f) {
     case 'write':
       return { shape: 'write', kv: { op: 'put', key: op.key, value: op.value } };
@@ -290,6 +384,8 @@ function commandOf(op: WriteOp): { readonly shape: AnswerShape; readonly kv: KvC
       return { shape: 'cas', kv: op.expected === null ? { op: 'put', key: op.key, value: op.value, ifAbsent: true } : { op: 'put', key: op.key, value: op.value, expected: op.expected } };
     case 'delete':
       return op.expected === undefined ? { shape: 'delete', kv: { op: 'delete', key: op.key } } : { shape: 'remove', kv: { op: 'delete', key: op.key, expected: op.expected } };
+    case 'bulk':
+      return { shape: 'bulk', kv: { op: 'bulk-write', items: op.items, atomic: true } };
     case 'put': {
       const kv: KvCommand = {
         op: 'put',

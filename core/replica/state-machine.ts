@@ -11,7 +11,16 @@ import type { OrderedKV, WriteOp } from '../storage/port.js';
 import { restoreSnapshot, SnapshotError, takeSnapshot } from '../storage/snapshot.js';
 import { timestamp, timestampFromMs, timestampMs, type Timestamp } from '../storage/types.js';
 import { assert, AssertionError, type LogIndex } from '../types.js';
-import { decodeReplicaCommand, type AnswerShape } from './command.js';
+import { decodeAnyCommand, type AnswerShape, type LoggedRecordWrite, type LoggedTxnOp } from './command.js';
+import { RecordTxnStore } from '../lock/recordStore.js';
+import { TransactionManager } from '../lock/transactions.js';
+import type { OpResult } from '../lock/commands.js';
+import { txnId } from '../lock/types.js';
+import type { Criteria, RecordId, Value as RecordValue } from '../storage/records/index.js';
+import { RecordStore } from '../storage/records/store.js';
+import { RecordError } from '../storage/records/errors.js';
+import { partitionOfRecord } from '../partition/map.js';
+import type { ApplyContext } from '../storage/types.js';
 import { readSession, SESSION_TTL_MS, sweepSessions, writeSession, type SessionAnswer } from './sessions.js';
 
 /**
@@ -44,12 +53,43 @@ export interface Applied {
 export class PartitionStateMachine {
   readonly store: OrderedKV = new MemStore();
   private kv: KvFace;
+  /** The records face (core/storage/records) over the same store, namespace 'R'. */
+  private recordStore: RecordStore;
+  /** core/lock's transactions over the records face; its locks and intents live in namespace 'L' of the store. */
+  private txns: TransactionManager<RecordId, RecordValue, Criteria>;
   private appliedIndex = 0;
   /** Log time of the last applied command (ms): never goes back along the log. */
   private logTimeMs = 0;
 
-  constructor(private readonly sessionTtlMs = SESSION_TTL_MS) {
+  /**
+   * `placement`: this replica's partition and the partition count. With it, a new record
+   * (insert) gets the next id above this partition's last allocated one that hashes to this
+   * partition (core/partition) and never held data: ids are unique cluster-wide (an id can only
+   * be allocated by the one partition it hashes to) and deterministic (allocated at apply from
+   * the replicated state). Without it (tests of one store) every id is acceptable.
+   */
+  constructor(
+    private readonly sessionTtlMs = SESSION_TTL_MS,
+    private readonly placement?: { readonly partition: number; readonly partitions: number },
+  ) {
     this.kv = new KvFace(this.store);
+    this.recordStore = this.makeRecordStore();
+    this.txns = TransactionManager.fromPort(new RecordTxnStore(this.recordStore), this.store);
+  }
+
+  private makeRecordStore(): RecordStore {
+    const p = this.placement;
+    return new RecordStore(this.store, p === undefined ? {} : { acceptRecordId: (id) => partitionOfRecord(id, p.partitions) === p.partition });
+  }
+
+  /** The records face, for reads (writes go through apply). */
+  get records(): RecordStore {
+    return this.recordStore;
+  }
+
+  /** The last timestamp either face applied (a read "now" of the records face reads at it). */
+  get lastTimestamp(): Timestamp {
+    return timestamp(Math.max(this.kv.appliedTimestamp, this.recordStore.lastTimestamp()));
   }
 
   get applied(): number {
@@ -68,8 +108,8 @@ export class PartitionStateMachine {
   }
 
   /** A read-only KV command (get, list, count, bulk-get) against the applied state. */
-  read(command: unknown): KvResult {
-    return this.kv.read(command);
+  read(command: unknown, at?: Timestamp): KvResult {
+    return this.kv.read(command, at);
   }
 
   /** The answer of (clientId, seq) if that command was the client's last one applied. */
@@ -91,7 +131,8 @@ export class PartitionStateMachine {
 
   apply(index: LogIndex, bytes: Uint8Array): Applied {
     this.advance(index);
-    const { envelope, kv } = decodeReplicaCommand(bytes);
+    const decoded = decodeAnyCommand(bytes);
+    const envelope = decoded.envelope;
     // Log time: the proposer's clock, never behind what this log already applied (proposers' clocks differ).
     this.logTimeMs = Math.max(this.logTimeMs, envelope.proposedAtMs);
     const ops: WriteOp[] = [];
@@ -106,8 +147,14 @@ export class PartitionStateMachine {
       // One timestamp per entry: log milliseconds x 1000 + a logical counter from the index,
       // so two entries in one millisecond still increase.
       const ts = this.nextTimestamp(index);
-      const result = this.kv.apply(kv, { index, timestamp: ts });
-      answer = answerOf(envelope.shape, kv, result, index);
+      if (decoded.kind === 'kv') {
+        const result = this.kv.apply(decoded.kv, { index, timestamp: ts });
+        answer = answerOf(decoded.envelope.shape, decoded.kv, result, index);
+      } else if (decoded.kind === 'txn') {
+        answer = this.applyTxn(decoded.envelope.txn, decoded.ops, { index, timestamp: ts });
+      } else {
+        answer = this.applyRecordWrite(decoded.write, { index, timestamp: ts });
+      }
     }
     if (!duplicate || session === null) writeSession(this.store, envelope.clientId, { seq: envelope.seq, touchedMs: this.logTimeMs, answer }, ops);
     else writeSession(this.store, envelope.clientId, { seq: session.seq, touchedMs: this.logTimeMs, answer: session.answer }, ops);
@@ -139,6 +186,57 @@ export class PartitionStateMachine {
       this.logTimeMs = v[1];
     }
     this.kv = new KvFace(this.store);
+    this.recordStore = this.makeRecordStore();
+    this.txns = TransactionManager.fromPort(new RecordTxnStore(this.recordStore), this.store);
+  }
+
+  /**
+   * A one-shot transaction: core/lock's `atomic` (begin, the operations under locks, commit)
+   * in this one entry. Only one-shot transactions exist, and each completes within its entry,
+   * so none is ever open when another applies: an atomic never waits (asserted).
+   */
+  private applyTxn(txn: string, ops: readonly LoggedTxnOp[], ctx: ApplyContext): SessionAnswer {
+    const out = this.txns.apply({ type: 'atomic', txn: txnId(txn), ops }, ctx);
+    const r = out.reply;
+    switch (r.type) {
+      case 'committed': {
+        const version = this.recordStore.version();
+        return { kind: 'ok', revision: version, index: ctx.index, value: { results: r.results.map(opResultValue), version } };
+      }
+      case 'error':
+        return { kind: 'invalid', reason: `${r.error.code}: ${r.error.message}` };
+      default:
+        throw new AssertionError(`applyTxn: a one-shot transaction answered ${r.type} (none can be open to wait on)`);
+    }
+  }
+
+  /** One record write as one batch; a client's mistake (RecordError) answers invalid and writes nothing. */
+  private applyRecordWrite(w: LoggedRecordWrite, ctx: ApplyContext): SessionAnswer {
+    let results;
+    try {
+      results = this.recordStore.apply([w], ctx);
+    } catch (e) {
+      if (e instanceof RecordError) return { kind: 'invalid', reason: `${e.code}: ${e.message}` };
+      throw e;
+    }
+    const r = results[0]!;
+    const version = this.recordStore.version();
+    switch (w.op) {
+      case 'insert':
+        return { kind: 'ok', revision: version, index: ctx.index, value: { record: r.record!, version } };
+      case 'add':
+      case 'remove':
+      case 'link':
+        return { kind: 'ok', revision: version, index: ctx.index, value: { changed: r.ok, version } };
+      case 'set':
+      case 'clear':
+      case 'revert':
+        return { kind: 'ok', revision: version, index: ctx.index, value: { changed: r.revisions > 0, version } };
+      default: {
+        const _: never = w;
+        throw new AssertionError(`applyRecordWrite: unknown op ${JSON.stringify(_)}`);
+      }
+    }
   }
 
   private advance(index: LogIndex): void {
@@ -147,7 +245,7 @@ export class PartitionStateMachine {
   }
 
   private nextTimestamp(index: LogIndex): Timestamp {
-    const last = this.kv.appliedTimestamp;
+    const last = this.lastTimestamp;
     let ts = timestampFromMs(this.logTimeMs);
     if (ts <= last) ts = timestamp(last + 1);
     assert(timestampMs(ts) >= 0, () => `bad timestamp at ${index}`);
@@ -159,12 +257,31 @@ export class PartitionStateMachine {
   }
 }
 
+/** A transaction operation's result as a storage Value (record values as {type, value}). */
+function opResultValue(r: OpResult<RecordId, RecordValue>): Value {
+  switch (r.type) {
+    case 'values':
+      return { type: 'values', values: r.values.map((v) => ({ type: v.type, value: v.value })) };
+    case 'record':
+      return { type: 'record', keys: r.keys.map(([k, vs]) => [k, vs.map((v) => ({ type: v.type, value: v.value }))]) };
+    case 'records':
+      return { type: 'records', records: [...r.records] };
+    case 'changed':
+      return { type: 'changed', changed: r.changed };
+  }
+}
+
 /** The session answer of a command from the KV face's result, shaped for the op the client sent. */
 function answerOf(shape: AnswerShape, kv: Value, result: KvResult, index: LogIndex): SessionAnswer {
   const written = typeof kv === 'object' && kv !== null && !Array.isArray(kv) && !(kv instanceof Uint8Array) ? (kv as { value?: Value }).value ?? null : null;
   if (result.status === 'ok') {
     const revision = 'revision' in result ? result.revision : 0;
     return { kind: 'ok', revision, index, value: shape === 'delete' || shape === 'remove' ? null : written };
+  }
+  if (shape === 'bulk' && (result.code === 'condition-failed' || result.code === 'not-found') && result.index !== undefined) {
+    // Which item failed, for the client's 412: {index, key, current} (current null: absent).
+    const items = (kv as { items?: Array<{ key?: Value }> }).items ?? [];
+    return { kind: 'cas-failed', current: { index: result.index, key: items[result.index]?.key ?? null, current: result.current?.value ?? null } };
   }
   switch (result.code) {
     case 'condition-failed':

@@ -46,6 +46,8 @@ export interface DeleteItem {
   readonly expectedRevision?: number;
 }
 
+export type BulkWriteItem = ({ readonly type: 'put' } & PutItem) | ({ readonly type: 'delete' } & DeleteItem);
+
 export interface TouchItem {
   readonly key: string;
   readonly ttlMs: number;
@@ -82,7 +84,9 @@ export type KvCommand =
   | { readonly op: 'bulk-put'; readonly items: readonly PutItem[]; readonly atomic: boolean }
   | { readonly op: 'bulk-get'; readonly keys: readonly string[] }
   | { readonly op: 'bulk-delete'; readonly items: readonly DeleteItem[]; readonly atomic: boolean }
-  | { readonly op: 'bulk-touch'; readonly items: readonly TouchItem[]; readonly atomic: boolean };
+  | { readonly op: 'bulk-touch'; readonly items: readonly TouchItem[]; readonly atomic: boolean }
+  /** Puts and deletes mixed, each item tagged with its `type`; keys distinct (HTTP's _bulk). */
+  | { readonly op: 'bulk-write'; readonly items: readonly BulkWriteItem[]; readonly atomic: boolean };
 
 export type KvOp = KvCommand['op'];
 /** The commands that never write: they may be served by a ReadIndex read. */
@@ -150,7 +154,7 @@ export type KvOk =
   | { readonly status: 'ok'; readonly op: 'count'; readonly count: number; readonly revision: number }
   /** `more`: matches remain because DELETE_WHERE_MAX or `limit` stopped the call. */
   | { readonly status: 'ok'; readonly op: 'delete-where'; readonly deleted: readonly string[]; readonly more: boolean; readonly revision: number }
-  | { readonly status: 'ok'; readonly op: 'bulk-put' | 'bulk-delete' | 'bulk-touch'; readonly results: readonly BulkItemResult[]; readonly revision: number }
+  | { readonly status: 'ok'; readonly op: 'bulk-put' | 'bulk-delete' | 'bulk-touch' | 'bulk-write'; readonly results: readonly BulkItemResult[]; readonly revision: number }
   | { readonly status: 'ok'; readonly op: 'bulk-get'; readonly items: readonly BulkGetItem[]; readonly revision: number };
 
 export type KvResult = KvOk | KvError;

@@ -26,7 +26,7 @@ import {
 import { dataKey, encodeEntry, encodeMeta, expiredRange, expiryKey, META_KEY, parseExpiryKey, decodeEntry, type Meta, type StoredEntry } from './layout.js';
 import { DELETE_WHERE_MAX, EXPIRY_SWEEP_MAX } from './limits.js';
 import { currentOf, isLive, read, readMeta, scan } from './reader.js';
-import { checkCommand, checkDeleteItem, checkPutItem, checkTouchItem, checkValue } from './validate.js';
+import { checkBulkWriteItem, checkCommand, checkDeleteItem, checkPutItem, checkTouchItem, checkValue } from './validate.js';
 
 /** Everything one apply decides before it writes. */
 class ApplyTx {
@@ -288,6 +288,16 @@ export class KvStateMachine {
           checkDelete(item, prev);
           return () => tx.remove(item.key, prev!);
         });
+      case 'bulk-write':
+        return this.bulk(tx, cmd.op, cmd.items, cmd.atomic, checkBulkWriteItem, (item, prev) => {
+          if (item.type === 'put') {
+            checkPut(item, prev);
+            const { type: _t, ...putItem } = item;
+            return () => put(tx, putItem, prev).modRevision;
+          }
+          checkDelete(item, prev);
+          return () => tx.remove(item.key, prev!);
+        });
       case 'bulk-touch':
         return this.bulk(tx, cmd.op, cmd.items, cmd.atomic, checkTouchItem, (item, prev) => {
           if (prev === undefined) throw notFound(item.key);
@@ -308,7 +318,7 @@ export class KvStateMachine {
    */
   private bulk<I extends { readonly key: string }>(
     tx: ApplyTx,
-    op: 'bulk-put' | 'bulk-delete' | 'bulk-touch',
+    op: 'bulk-put' | 'bulk-delete' | 'bulk-touch' | 'bulk-write',
     items: readonly unknown[],
     atomic: boolean,
     checkItem: (x: unknown, what: string) => I,

@@ -2,7 +2,7 @@
 // their shape is checked too (unknown fields are refused: a misspelt "ttl" must not silently
 // become "no TTL"). Every failure is a KvFailure with code invalid-argument or too-many.
 import { encodeValue, type Value } from '../encoding.js';
-import { KvFailure, type DeleteItem, type KeyMatch, type KvCommand, type PutItem, type TouchItem, type ValueFilter } from './commands.js';
+import { KvFailure, type BulkWriteItem, type DeleteItem, type KeyMatch, type KvCommand, type PutItem, type TouchItem, type ValueFilter } from './commands.js';
 import { BULK_ITEMS_MAX, DELETE_WHERE_MAX, KEY_BYTES_MAX, LIST_LIMIT_MAX, LIST_OFFSET_MAX, TTL_MS_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 function invalid(message: string): never {
@@ -108,6 +108,15 @@ export function checkPutItem(x: unknown, what = 'put'): PutItem {
   if (x['ifAbsent'] !== undefined) checkBool(x['ifAbsent'], 'ifAbsent');
   if (x['ifAbsent'] === true && x['expected'] !== undefined) invalid(`${what}: ifAbsent and expected contradict each other`);
   return x as unknown as PutItem;
+}
+
+/** A bulk-write item: a put or delete item with its `type`. */
+export function checkBulkWriteItem(x: unknown, what = 'item'): BulkWriteItem {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new KvFailure('invalid-argument', `${what}: an object expected`);
+  const { type, ...rest } = x as { type?: unknown };
+  if (type === 'put') return { type, ...checkPutItem(rest, what) };
+  if (type === 'delete') return { type, ...checkDeleteItem(rest, what) };
+  throw new KvFailure('invalid-argument', `${what}: type must be "put" or "delete", got ${JSON.stringify(type)}`);
 }
 
 export function checkDeleteItem(x: unknown, what = 'delete'): DeleteItem {
@@ -256,6 +265,7 @@ export function checkCommand(x: unknown): KvCommand {
     case 'bulk-put':
     case 'bulk-delete':
     case 'bulk-touch':
+    case 'bulk-write':
       onlyFields(x, ['op', 'items', 'atomic'], x['op']);
       checkBulkSize(x['items'], `${x['op']} items`);
       checkBool(x['atomic'], `${x['op']} atomic`);
