@@ -37,6 +37,20 @@ const commands: Record<string, Command> = {
     summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,
   },
+  kv: {
+    summary: '`kv put|get|del|list` over HTTP to any node (--endpoint, --token, --json)',
+    load: async () => {
+      const { clientMain } = await import('./client-commands.js');
+      return (args) => clientMain(['kv', ...args]);
+    },
+  },
+  cluster: {
+    summary: '`cluster status|wait-healthy`: the cluster at a glance, over HTTP',
+    load: async () => {
+      const { clientMain } = await import('./client-commands.js');
+      return (args) => clientMain(['cluster', ...args]);
+    },
+  },
 };
 
 export function usage(): string {

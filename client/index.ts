@@ -263,7 +263,7 @@ export function createClient(options: ClientOptions): Client {
     const tries = `${n} attempt${n === 1 ? '' : 's'}`;
     switch (f.kind) {
       case 'refused':
-        return new ConclaveError('connection_failed', `no endpoint reachable (${endpoints.join(', ')}) after ${tries}: ${f.message}`, 0, true, 'not_applied', endpoint, n);
+        return new ConclaveError('connection_failed', n === 1 ? `${endpoint}: ${f.message}` : `no endpoint reachable (${endpoints.join(', ')}) after ${tries}: ${f.message}`, 0, true, 'not_applied', endpoint, n);
       case 'transport':
         return new ConclaveError('connection_failed', `${endpoint}: ${f.message}${isWrite ? "; the write's outcome is unknown (not retried)" : ` (after ${tries})`}`, 0, true, isWrite ? 'unknown' : 'not_applied', endpoint, n);
       case 'timeout':
