@@ -10,8 +10,14 @@
 // write may have applied ("no answer within N ms" and "no quorum" both leave the outcome
 // unknown), so retrying a write after a 503, a reset or a time-out could apply it twice. Such a
 // write fails with `ConclaveError` whose `outcome` is 'unknown'.
-import { FetchHttpClient, HttpApi, HttpApiClient, HttpClient, HttpClientRequest } from '@effect/platform';
-import { Effect, Either, Option } from 'effect';
+import * as FetchHttpClient from '@effect/platform/FetchHttpClient';
+import * as HttpApi from '@effect/platform/HttpApi';
+import * as HttpApiClient from '@effect/platform/HttpApiClient';
+import * as HttpClient from '@effect/platform/HttpClient';
+import * as HttpClientRequest from '@effect/platform/HttpClientRequest';
+import * as Effect from 'effect/Effect';
+import * as Either from 'effect/Either';
+import * as Option from 'effect/Option';
 import { ConclaveApi } from '../adapters/http/api.js';
 
 export type Consistency = 'strong' | 'leader' | 'eventual';
