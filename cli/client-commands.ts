@@ -6,20 +6,11 @@
 // input error (bad option, bad request, bad or missing token, a route this API lacks); 3 the
 // cluster could not answer (unreachable, unavailable after retries, unknown write outcome) or
 // an internal error.
-// Deep imports (one module each, not the packages' barrels): they halve this command's start-up.
 import * as Args from '@effect/cli/Args';
-import * as CliConfig from '@effect/cli/CliConfig';
 import * as Command from '@effect/cli/Command';
 import * as Options from '@effect/cli/Options';
-import * as ValidationError from '@effect/cli/ValidationError';
-import * as NodeFileSystem from '@effect/platform-node/NodeFileSystem';
-import * as NodePath from '@effect/platform-node/NodePath';
-import * as NodeTerminal from '@effect/platform-node/NodeTerminal';
-import * as Cause from 'effect/Cause';
 import * as Config from 'effect/Config';
 import * as Effect from 'effect/Effect';
-import * as Exit from 'effect/Exit';
-import * as Layer from 'effect/Layer';
 import * as Option from 'effect/Option';
 import { ConclaveError, createClient, type Client, type Consistency, type Status } from '../client/index.js';
 
@@ -29,7 +20,7 @@ export interface Io {
   readonly color: boolean;
 }
 
-const processIo: Io = {
+export const processIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   color: process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
@@ -403,21 +394,4 @@ export function clientCommands(io: Io, box: { code: number }) {
   ).pipe(Command.withDescription('wait until every given endpoint answers, is ready, and every partition has one leader; exit 1 on time-out'));
   const cluster = Command.make('cluster').pipe(Command.withDescription('cluster operations over HTTP'), Command.withSubcommands([status, waitHealthy]));
   return { kv, cluster };
-}
-
-/** Run `conclave kv|cluster ...` (argv without the `conclave`), returning the exit code. */
-export async function clientMain(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const box = { code: 0 };
-  const { kv, cluster } = clientCommands(io, box);
-  const root = Command.make('conclave').pipe(Command.withSubcommands([kv, cluster]));
-  const run = Command.run(root, { name: 'conclave', version: '0.1.0' });
-  const program = run(['node', 'conclave', ...argv]).pipe(
-    Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, CliConfig.layer({ showBuiltIns: false }))),
-  );
-  const exit = await Effect.runPromiseExit(program);
-  if (Exit.isSuccess(exit)) return box.code;
-  const failure = Cause.failureOption(exit.cause);
-  if (Option.isSome(failure) && ValidationError.isValidationError(failure.value)) return 2; // already printed by @effect/cli
-  io.err(`conclave ${argv[0] ?? ''}: internal error: ${Cause.pretty(exit.cause)}\n`);
-  return 3;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HttpApi } from '@effect/platform';
 import { ConclaveApi } from '../../adapters/http/api.js';
-import { clientMain } from '../../cli/client-commands.js';
+import { treeMain as clientMain } from '../../cli/tree.js';
 import { ROOT, freePort, http, kill9, makeCluster, start, stop, until, type ClusterSpec, type NodeProc } from '../server/harness.js';
 
 interface Run {
