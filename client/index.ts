@@ -86,15 +86,18 @@ export interface ListItem {
 export type Status = typeof import('../adapters/http/api.js').Status.Type;
 export type Health = typeof import('../adapters/http/api.js').Health.Type;
 
+/** The key-value API, the same for the HTTP client and the embedded database (`open`). */
+export interface KvApi {
+  put(key: string, value: unknown, options?: PutOptions): Promise<{ readonly revision: number }>;
+  /** null when the key is absent. */
+  get(key: string, options?: { readonly consistency?: Consistency }): Promise<{ readonly value: unknown; readonly revision: number } | null>;
+  delete(key: string, options?: DeleteOptions): Promise<{ readonly revision: number }>;
+  list(options?: ListOptions): Promise<{ readonly items: readonly ListItem[]; readonly more: boolean }>;
+}
+
 export interface Client {
   readonly endpoints: readonly string[];
-  readonly kv: {
-    put(key: string, value: unknown, options?: PutOptions): Promise<{ readonly revision: number }>;
-    /** null when the key is absent. */
-    get(key: string, options?: { readonly consistency?: Consistency }): Promise<{ readonly value: unknown; readonly revision: number } | null>;
-    delete(key: string, options?: DeleteOptions): Promise<{ readonly revision: number }>;
-    list(options?: ListOptions): Promise<{ readonly items: readonly ListItem[]; readonly more: boolean }>;
-  };
+  readonly kv: KvApi;
   readonly node: {
     /** GET /v1/health of one endpoint (default: the current one), no failover. */
     health(endpoint?: string): Promise<Health>;
