@@ -1,6 +1,6 @@
 // `conclave kv ...` and `conclave cluster ...` against three real server processes: human and
 // --json output, exit codes, CONCLAVE_ENDPOINT, failover over a comma-separated --endpoint, and
-// problems in cluster status. A few runs go through bin/conclave in a child process (start-up
+// problems in cluster status. Usage errors go through bin/conclave in a child process (start-up
 // costs seconds on a loaded machine); the rest call the same entry, clientMain, in-process.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -96,7 +96,7 @@ describe('conclave kv and cluster commands against real servers', () => {
 
     // Human output; the endpoint from CONCLAVE_ENDPOINT.
     const env = { CONCLAVE_ENDPOINT: a.http };
-    const put = await bin(['kv', 'put', 'greeting', 'hello'], env);
+    const put = await conclave(['kv', 'put', 'greeting', 'hello'], env);
     expect(put.code, put.stderr).toBe(0);
     expect(put.stdout).toMatch(/^OK greeting revision \d+\n$/);
     const got = await conclave(['kv', 'get', 'greeting'], env);
