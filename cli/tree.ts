@@ -8,6 +8,7 @@ import * as NodeFileSystem from '@effect/platform-node/NodeFileSystem';
 import * as NodePath from '@effect/platform-node/NodePath';
 import * as NodeTerminal from '@effect/platform-node/NodeTerminal';
 import * as Cause from 'effect/Cause';
+import * as Console from 'effect/Console';
 import * as Effect from 'effect/Effect';
 import * as Exit from 'effect/Exit';
 import * as Layer from 'effect/Layer';
@@ -40,7 +41,19 @@ export async function treeMain(argv: readonly string[], io: Io = processIo): Pro
   const run = Command.run(conclaveCommand(io, box), { name: 'conclave', version: '0.1.0' });
   const [name, ...rest] = argv;
   const args = name !== undefined && name in ownParserCommands ? [name, '--', ...rest] : [...argv];
-  const program = run(['node', 'conclave', ...args]).pipe(Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, CliConfig.layer({ showBuiltIns: false }))));
+  // @effect/cli writes help and errors in ANSI colors; plain text when not on a terminal.
+  const plain = (stream: NodeJS.WriteStream) => stream.isTTY !== true || process.env['NO_COLOR'] !== undefined;
+  // eslint-disable-next-line no-control-regex
+  const strip = (xs: readonly unknown[]) => xs.map((x) => (typeof x === 'string' ? x.replace(/\x1b\[[0-9;]*m/g, '') : x));
+  const withPlainText = <A, E, R>(e: Effect.Effect<A, E, R>) =>
+    Console.consoleWith((c) =>
+      Effect.withConsole(e, {
+        ...c,
+        log: (...xs: readonly unknown[]) => c.log(...(plain(process.stdout) ? strip(xs) : xs)),
+        error: (...xs: readonly unknown[]) => c.error(...(plain(process.stderr) ? strip(xs) : xs)),
+      }),
+    );
+  const program = run(['node', 'conclave', ...args]).pipe(withPlainText, Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, CliConfig.layer({ showBuiltIns: false }))));
   const exit = await Effect.runPromiseExit(program);
   if (Exit.isSuccess(exit)) return box.code;
   const failure = Cause.failureOption(exit.cause);
