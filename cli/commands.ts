@@ -1,0 +1,60 @@
+// The commands that parse their own arguments (each lives with the layer that owns it), loaded
+// lazily so one command's start-up cost (or breakage) never reaches another. cli/main.ts runs
+// them directly; cli/tree.ts declares them in the @effect/cli tree as pass-through commands.
+
+export type CommandMain = (args: readonly string[]) => Promise<number>;
+
+export interface Command {
+  readonly summary: string;
+  readonly load: () => Promise<CommandMain>;
+}
+
+/** Loaded by a computed path: the module may be absent on a branch without it (tsc skips it). */
+async function generateCommand(): Promise<CommandMain> {
+  const path = '../jepsen/generate/main.js';
+  const m = (await import(path)) as { generateMain?: CommandMain };
+  if (typeof m.generateMain !== 'function') {
+    return async () => {
+      process.stderr.write('conclave generate: this build has no generateMain in jepsen/generate/main.ts; run `node dist/jepsen/generate/main.js --help`\n');
+      return 2;
+    };
+  }
+  return m.generateMain;
+}
+
+export const ownParserCommands: Record<string, Command> = {
+  sim: {
+    summary: 'run a seeded, deterministic simulation of a cluster under faults (and `sim sweep`)',
+    load: async () => (await import('../sim/cli.js')).simMain,
+  },
+  check: {
+    summary: 'check a recorded history (JSON Lines or Jepsen EDN) for linearizability',
+    load: async () => (await import('../jepsen/cli.js')).checkMain,
+  },
+  server: {
+    summary: 'run a Conclave server node (HTTP API, peers over TCP, data in LMDB); `npm start` runs it with defaults',
+    load: async () => (await import('../adapters/cli.js')).serverMain,
+  },
+  token: {
+    summary: 'create, revoke or list the bearer tokens of a node (`token create|revoke ID|list --data-dir DIR`)',
+    load: async () => (await import('../adapters/cli.js')).tokenMain,
+  },
+  jepsen: {
+    summary: '`jepsen run`: real server processes on 127.0.0.1 under faults, the history checked',
+    load: async () => (await import('../jepsen/harness/cli.js')).jepsenMain,
+  },
+  demo: {
+    summary: 'a short narrated simulation for newcomers',
+    load: async () => (await import('../sim/demo.js')).demoMain,
+  },
+  generate: {
+    summary: 'generate a concurrent history (linearizable by construction, or with a planted anomaly)',
+    load: generateCommand,
+  },
+};
+
+/** The commands defined with @effect/cli (cli/client-commands.ts). */
+export const effectCommands: Record<string, string> = {
+  kv: '`kv put|get|del|list` over HTTP to any node (--endpoint, --token, --json)',
+  cluster: '`cluster status|wait-healthy`: the cluster at a glance, over HTTP',
+};
