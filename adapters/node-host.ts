@@ -3,10 +3,11 @@
 // drain() after every call. Plain code: this is the hot path.
 //
 // Group commit and "never acknowledge before durable": everything the node asked storage to
-// persist during one turn of the event loop is flushed as one LMDB transaction at the end of the
-// turn (setImmediate), and the messages and replies drained in that turn are released only once
-// that flush — and every earlier one — is durable. A turn that persisted nothing still waits for
-// the earlier flushes, so no reply can reveal state that is not yet on disk.
+// persist during one turn of the event loop (every peer frame and client request handled in
+// that turn) is written at the end of the turn (setImmediate) as ONE LMDB transaction whose
+// synchronous commit fsyncs before it returns (lmdb-storage.ts). Only then are the messages and
+// replies drained in that turn released. Each turn's flush completes before the next turn
+// starts, so whatever a turn releases can only depend on state that is already durable.
 import { randomBytes } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
@@ -49,6 +50,12 @@ export const SERVER_ELECTION_TICKS = 50;
 /** How long to wait before re-asking after "no leader known" (elections take ~150-300 ms). */
 const RETRY_UNAVAILABLE_MS = 40;
 
+/** Most the node's clock advances per timer firing: two ticks (see start()). */
+const MAX_CLOCK_STEP_MS = 2 * DEFAULT_NODE_TUNING.tickMs;
+
+/** A buffer of commit-index-only writes is flushed at the latest this long after it formed. */
+const LAZY_FLUSH_MS = 20;
+
 export class NodeHost {
   readonly node: ClusterNode;
   private readonly id: NodeId;
@@ -61,16 +68,14 @@ export class NodeHost {
   private turnMessages: PeerMessage[] = [];
   private turnReplies: ClientReply[] = [];
   private turnScheduled = false;
-  /** Output of turns whose persistence is not yet durable, in turn order. */
-  private held: Array<{ readonly messages: readonly PeerMessage[]; readonly replies: readonly ClientReply[] }> = [];
-  private flushing = false;
-  private readonly idleWaiters: Array<() => void> = [];
   private ticker: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly started = performance.now();
+  /** The clock given to node.tick (see start()). */
+  private nodeClock = 0;
   private readonly maxQueued: number;
   private readonly leaders = new Map<number, string | null>();
-  readonly stats = { turns: 0, flushes: 0, requests: 0, released: 0 };
+  readonly stats = { turns: 0, flushes: 0, requests: 0, released: 0, earlySent: 0 };
 
   constructor(opts: HostOptions) {
     this.opts = opts;
@@ -117,7 +122,17 @@ export class NodeHost {
 
   start(): void {
     this.ticker = setInterval(() => {
-      this.node.tick(this.now());
+      // The node's clock follows the wall clock but moves at most MAX_CLOCK_STEP_MS per
+      // firing. After a stall (a slow fsync, a starved CPU) the wall clock jumps; fed as is,
+      // the core would run every tick that fell due before it sees the peer messages that
+      // queued meanwhile, so followers would time out their leader and leaders would fail
+      // checkQuorum at once — spurious elections, each stalling its partition for ~1 s. Capped,
+      // the clock catches up at twice real speed over the next firings, with the queued
+      // messages handled in between. (Raft's safety does not depend on time; reads use a
+      // ReadIndex round, not a lease.)
+      const behind = this.now() - this.nodeClock;
+      this.nodeClock += Math.min(Math.max(behind, 0), MAX_CLOCK_STEP_MS);
+      this.node.tick(this.nodeClock);
       this.afterCall();
     }, DEFAULT_NODE_TUNING.tickMs);
   }
@@ -198,48 +213,73 @@ export class NodeHost {
 
   private endTurn(): void {
     this.turnScheduled = false;
+    if (this.stopped) return;
     this.stats.turns++;
     const messages = this.turnMessages;
     const replies = this.turnReplies;
     this.turnMessages = [];
     this.turnReplies = [];
     const storage = this.opts.storage;
-    if (!this.flushing && this.held.length === 0 && !storage.hasPending()) {
-      // Nothing buffered and nothing waiting for the disk: this turn's output can go now.
+    if (!storage.hasPending()) {
       this.release(messages, replies);
       return;
     }
-    if (messages.length > 0 || replies.length > 0) this.held.push({ messages, replies });
-    if (!this.flushing) this.startFlush();
+    if (!storage.needsSync() && !this.lazyFlushDue) {
+      // Only commit indexes moved (Raft's mustSync is false): nothing released depends on
+      // them being on disk. They are written with the next turn that must sync, or shortly.
+      this.release(messages, replies);
+      this.scheduleLazyFlush();
+      return;
+    }
+    // A leader's appends and heartbeats may leave before its own copy is durable (Raft
+    // §10.2.1: the leader writes its log in parallel with replicating it). Safe here because
+    // the leader counts itself toward a commit only on a follower's answer, and no answer can
+    // be handled before this synchronous flush returns (it runs within this same callback):
+    // every entry a follower can acknowledge is then durable here too. Everything else — votes,
+    // acknowledgements, forward replies, client replies — waits for the fsync.
+    let early: PeerMessage[] | null = null;
+    let late: PeerMessage[] = messages;
+    if (messages.length > 0) {
+      early = [];
+      late = [];
+      for (const pm of messages) (pm.kind === 'raft' && (pm.message.type === 'append' || pm.message.type === 'heartbeat') ? early : late).push(pm);
+      if (early.length > 0) this.opts.send(early);
+    }
+    this.stats.earlySent += early?.length ?? 0;
+    if (!this.flushTurn()) return;
+    this.release(late, replies);
   }
 
-  /**
-   * Group commit: one flush at a time. While it runs, later turns keep buffering; when it is
-   * durable, its turns' output is released and everything buffered meanwhile goes into the
-   * next single transaction.
-   */
-  private startFlush(): void {
-    this.flushing = true;
-    const outs = this.held;
-    this.held = [];
+  private lazyFlush: NodeJS.Timeout | null = null;
+  private lazyFlushDue = false;
+
+  private scheduleLazyFlush(): void {
+    if (this.lazyFlush !== null) return;
+    this.lazyFlush = setTimeout(() => {
+      this.lazyFlush = null;
+      this.lazyFlushDue = true;
+      // Through a turn, so that output drained meanwhile keeps its order behind the flush.
+      this.afterCall();
+    }, LAZY_FLUSH_MS);
+  }
+
+  /** Make what this turn persisted durable (one transaction, one fsync). False: the disk refused; the node stopped. */
+  private flushTurn(): boolean {
+    const storage = this.opts.storage;
+    if (!storage.hasPending()) return true;
     this.stats.flushes++;
-    this.opts.storage.flush().then(
-      () => {
-        for (const o of outs) this.release(o.messages, o.replies);
-        this.flushing = false;
-        if (this.held.length > 0 || this.opts.storage.hasPending()) this.startFlush();
-        else for (const w of this.idleWaiters.splice(0)) w();
-      },
-      (err: unknown) => {
-        this.flushing = false;
-        for (const w of this.idleWaiters.splice(0)) w();
-        if (!this.stopped) {
-          this.stopped = true;
-          this.opts.log.error('storage write failed; the node stops (nothing unflushed was acknowledged)', { error: err instanceof Error ? err.message : String(err) });
-          this.opts.onFatal(err);
-        }
-      },
-    );
+    this.lazyFlushDue = false;
+    try {
+      storage.flushSync();
+      return true;
+    } catch (err) {
+      if (!this.stopped) {
+        this.stopped = true;
+        this.opts.log.error('storage write failed; the node stops (nothing unflushed was acknowledged)', { error: err instanceof Error ? err.message : String(err) });
+        this.opts.onFatal(err);
+      }
+      return false;
+    }
   }
 
   private release(messages: readonly PeerMessage[], replies: readonly ClientReply[]): void {
@@ -277,8 +317,16 @@ export class NodeHost {
   async stop(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
-    if (!this.flushing && (this.held.length > 0 || this.opts.storage.hasPending())) this.startFlush();
-    if (this.flushing) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.lazyFlush !== null) clearTimeout(this.lazyFlush);
+    this.lazyFlush = null;
+    if (!this.stopped) {
+      // The last turn's output (if its setImmediate has not run yet) goes out once durable.
+      const messages = this.turnMessages;
+      const replies = this.turnReplies;
+      this.turnMessages = [];
+      this.turnReplies = [];
+      if (this.flushTurn()) this.release(messages, replies);
+    }
     this.stopped = true;
     for (const w of [...this.waiting.values(), ...this.queued]) this.finish(w, { kind: 'stopped' });
   }
