@@ -71,6 +71,8 @@ export class NodeHost {
   private ticker: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly started = performance.now();
+  /** Every partition's group has at least two voters (replies may overtake the fsync: endTurn). */
+  private readonly multiVoter: boolean;
   /** The clock given to node.tick (see start()). */
   private nodeClock = 0;
   private readonly maxQueued: number;
@@ -105,6 +107,7 @@ export class NodeHost {
       random: { next: (() => { const rng = seedrandom(seed); return () => rng(); })() },
     };
     this.node = new ClusterNode(config, opts.storage);
+    this.multiVoter = this.node.map.replicationFactor >= 2;
     // Client sessions: (clientId, seq) must never repeat across restarts of this node, or the
     // state machine would take a new command for a duplicate. clientId = node index and slot;
     // seq starts at epoch * 2^32 (the epoch grows on every start, persisted in the data dir).
@@ -231,23 +234,36 @@ export class NodeHost {
       this.scheduleLazyFlush();
       return;
     }
-    // A leader's appends and heartbeats may leave before its own copy is durable (Raft
-    // §10.2.1: the leader writes its log in parallel with replicating it). Safe here because
-    // the leader counts itself toward a commit only on a follower's answer, and no answer can
-    // be handled before this synchronous flush returns (it runs within this same callback):
-    // every entry a follower can acknowledge is then durable here too. Everything else — votes,
-    // acknowledgements, forward replies, client replies — waits for the fsync.
-    let early: PeerMessage[] | null = null;
-    let late: PeerMessage[] = messages;
-    if (messages.length > 0) {
-      early = [];
-      late = [];
-      for (const pm of messages) (pm.kind === 'raft' && (pm.message.type === 'append' || pm.message.type === 'heartbeat') ? early : late).push(pm);
-      if (early.length > 0) this.opts.send(early);
-    }
-    this.stats.earlySent += early?.length ?? 0;
+    // What may leave before this turn's fsync, and why (docs/server.md, Performance):
+    // - a leader's appends and heartbeats (Raft §10.2.1: the leader writes its log in parallel
+    //   with replicating it). The leader counts itself toward a commit only on a follower's
+    //   answer, and no answer can be handled before this synchronous flush returns (it runs
+    //   within this same callback): every entry a follower can acknowledge is then durable here.
+    // - requests handed on (forward, propose): they vouch for nothing on this disk.
+    // - client replies and forward replies, when every group has at least two voters: a reply
+    //   reveals only committed (applied) state, and with two or more voters an entry commits
+    //   only on another node's acknowledgement, which arrives in a later turn than the one that
+    //   appended the entry here — whose flush has returned by then. Everything at the start of
+    //   a turn is durable, so nothing a reply depends on is in this turn's buffer. (With one
+    //   voter an entry commits in the turn that appends it: then replies wait.)
+    // What waits: acknowledgements (append-response), votes, heartbeat and read-index answers,
+    // snapshots, timeout-now — each vouches for state this turn may have just written.
+    const early: PeerMessage[] = [];
+    const late: PeerMessage[] = [];
+    for (const pm of messages) (this.mayLeaveEarly(pm) ? early : late).push(pm);
+    const earlyReplies = this.multiVoter ? replies : [];
+    if (early.length > 0 || earlyReplies.length > 0) this.release(early, earlyReplies);
+    this.stats.earlySent += early.length + earlyReplies.length;
     if (!this.flushTurn()) return;
-    this.release(late, replies);
+    this.release(late, this.multiVoter ? [] : replies);
+  }
+
+  /** Whether a message may be sent before this turn's fsync returns (see endTurn). */
+  private mayLeaveEarly(pm: PeerMessage): boolean {
+    if (pm.kind === 'forward') return true;
+    if (pm.kind === 'forward-reply') return this.multiVoter;
+    const t = pm.message.type;
+    return t === 'append' || t === 'heartbeat' || t === 'propose';
   }
 
   private lazyFlush: NodeJS.Timeout | null = null;

@@ -15,7 +15,7 @@
 // `npm run bench:cluster [-- --seconds S --partitions P --rf R --vs-etcd --no-overhead]`.
 // The LAST line printed is one JSON object with every figure. It asserts nothing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -135,6 +135,7 @@ function serverArgs(): string[] {
 }
 
 async function startConclave(dir: string, n: number, env: Record<string, string> = {}): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
   const peers: string[] = [];
   const https: string[] = [];
   for (let i = 0; i < n; i++) {
