@@ -12,7 +12,10 @@
 // same run, phase by phase alternating with Conclave, and prints the ratios side by side.
 // Every process it starts is stopped by its pid.
 //
-// `npm run bench:cluster [-- --seconds S --partitions P --rf R --vs-etcd --no-overhead]`.
+// `--baseline DIR`: a third cluster from another built checkout (DIR/bin/conclave), e.g. the
+// code before a change, same load, alternating: before/after in one run.
+//
+// `npm run bench:cluster [-- --seconds S --partitions P --rf R --vs-etcd --baseline DIR --no-overhead]`.
 // The LAST line printed is one JSON object with every figure. It asserts nothing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,11 @@ const PARTITIONS = opt('partitions', 16);
 /** 0: the cluster's default (2 of 3 nodes per partition). */
 const RF = opt('rf', 0);
 const VS_ETCD = flag('vs-etcd');
+/** `--baseline DIR`: also run a cluster of another built checkout's bin/conclave (e.g. before a change), same load, alternating. */
+const BASELINE = (() => {
+  const i = args.indexOf('--baseline');
+  return i >= 0 ? args[i + 1]! : null;
+})();
 const OVERHEAD = !flag('no-overhead');
 const VALUE_BYTES = 100;
 
@@ -134,7 +142,7 @@ function serverArgs(): string[] {
   return (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
-async function startConclave(dir: string, n: number, env: Record<string, string> = {}): Promise<string[]> {
+async function startConclave(dir: string, n: number, env: Record<string, string> = {}, root: string = ROOT): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const peers: string[] = [];
   const https: string[] = [];
@@ -146,7 +154,7 @@ async function startConclave(dir: string, n: number, env: Record<string, string>
     const cfg = join(dir, `n${i}.yaml`);
     const rf = RF > 0 && n > 1 ? `  replication_factor: ${RF}\n` : '';
     writeFileSync(cfg, `node: ${peers[i]}\nhttp: ${https[i]}\ndata_dir: data${i}\ncluster:\n  nodes: [${peers.join(', ')}]\n  partitions: ${PARTITIONS}\n${rf}log_format: json\n`);
-    track(spawn(process.execPath, [...serverArgs(), join(ROOT, 'bin', 'conclave'), 'server', '--config', cfg], { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...env } }));
+    track(spawn(process.execPath, [...serverArgs(), join(root, 'bin', 'conclave'), 'server', '--config', cfg], { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...env } }));
   }
   for (const h of https) await waitHealthy(h, '/v1/health', 'conclave node');
   return https;
@@ -240,15 +248,30 @@ async function main(): Promise<void> {
     const etcdBin = VS_ETCD ? ensureEtcd() : null;
     const conclave = await startConclave(join(dir, 'conclave'), 3);
     const etcd = etcdBin !== null ? await startEtcd(etcdBin, join(dir, 'etcd')) : null;
+    const base = BASELINE !== null ? await startConclave(join(dir, 'baseline'), 3, {}, BASELINE) : null;
     process.stdout.write(`3 nodes on loopback, ${PARTITIONS} partitions, RF ${RF > 0 ? RF : 'default (2 of 3)'}, ${SECONDS} s per phase, ${VALUE_BYTES}-byte values, keep-alive clients spread over all nodes${etcd !== null ? '; etcd: 3 members, JSON gateway, same load, phases alternating' : ''}\n`);
     const cc: Record<string, Phase> = {};
     const ee: Record<string, Phase> = {};
+    const bb: Record<string, Phase> = {};
     for (const ph of PHASES) {
       const cpu0 = await cpuSeconds(conclave);
       cc[ph.name] = await phase(`conclave ${ph.label}`, ph.c, conclave, ph.kind === 'put' ? conclavePut : conclaveGet);
       const cpu = (await cpuSeconds(conclave)) - cpu0;
       (cc[ph.name] as Phase & { server_cpu_ms_per_op?: number }).server_cpu_ms_per_op = +((cpu * 1000) / Math.max(1, cc[ph.name]!.ops)).toFixed(3);
+      if (base !== null) bb[ph.name] = await phase(`baseline ${ph.label}`, ph.c, base, ph.kind === 'put' ? conclavePut : conclaveGet);
       if (etcd !== null) ee[ph.name] = await phase(`etcd     ${ph.label}`, ph.c, etcd, ph.kind === 'put' ? etcdPut : etcdGet);
+    }
+    if (base !== null) {
+      out['baseline'] = { root: BASELINE, ...bb };
+      process.stdout.write(`\nconclave / baseline (${BASELINE})\n`);
+      const rs: Record<string, unknown> = {};
+      for (const ph of PHASES) {
+        const c = cc[ph.name]!;
+        const b = bb[ph.name]!;
+        rs[ph.name] = { throughput: ratio(c.ops_per_s, b.ops_per_s), p99: ratio(c.p99_ms, b.p99_ms) };
+        process.stdout.write(`  ${ph.label.padEnd(16)} conclave ${String(c.ops_per_s).padStart(6)} ops/s p99 ${c.p99_ms.toFixed(1).padStart(7)} ms | baseline ${String(b.ops_per_s).padStart(6)} ops/s p99 ${b.p99_ms.toFixed(1).padStart(7)} ms | throughput x${ratio(c.ops_per_s, b.ops_per_s)}\n`);
+      }
+      out['vs_baseline'] = rs;
     }
     out['conclave'] = cc;
     let leaderChanges = 0;
