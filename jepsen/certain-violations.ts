@@ -4,6 +4,7 @@
 // linearization, W certainly took effect and set something else, and v can never come back.
 // Found in O(n log n); the three operations are the counterexample.
 
+import { opKeys } from './models.js';
 import { resultKey } from './prune.js';
 import { neededKey } from './shrink.js';
 import type { Operation } from './types.js';
@@ -189,13 +190,19 @@ export function findProducerShortage(ops: readonly Operation[]): readonly number
   let best: readonly number[] | null = null;
   for (const [v, needers] of needersOf) {
     if (needers.length < 2 && v !== NULL_KEY) continue;
-    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters);
+    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters, producersOf);
     if (w !== null && (best === null || w.length < best.length)) best = w;
   }
   return best;
 }
 
-function shortageFor(v: string, needers: Operation[], producers: readonly Operation[], okSettersByRet: readonly Operation[]): readonly number[] | null {
+function shortageFor(
+  v: string,
+  needers: Operation[],
+  producers: readonly Operation[],
+  okSettersByRet: readonly Operation[],
+  producersOf: ReadonlyMap<string, readonly Operation[]>,
+): readonly number[] | null {
   needers.sort((a, b) => a.ret - b.ret);
   // Separators of other values by return; for each needer pair, the one called last among
   // those called after the first returned and returned before the second was called.
@@ -272,7 +279,10 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
     }
     return lo;
   };
-  for (const p of producers) {
+  // A cas [v, v] is never the setter that brings v back (it needs v already), so it serves
+  // no window (proof 5c, "sharper producers").
+  const useful = producers.filter((p) => !(p.f === 'cas' && opKeys(p).a === v));
+  for (const p of useful) {
     const lo = firstReturnAfter(p.call);
     const hi = lastSepCalledBefore(p.ret);
     if (lo <= hi) intervals.push({ lo, hi, op: p });
@@ -322,8 +332,116 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
     }
     if (got === undefined) return shortageWitness(i, chainN, chainS, split);
   }
+  return casShortage(v, chainN, chainS, split, producersOf);
+}
+
+/** Edges the general matching may look at before giving up (it then reports no shortage). */
+const MATCHING_EDGES_MAX = 4_000_000;
+
+/**
+ * The sharper matching (docs/checker.md, proof 5c, "sharper producers"): a cas [x, v] with
+ * x != v can serve position i only if the register can hold x inside window i, i.e. S(i-1)
+ * produces x, or some producer of x may serve window i (called before N(i) returned and, for
+ * i > 0, returned after S(i-1) was called), or i = 0 and x is the initial null. The positions
+ * a cas may serve are then no longer an interval, so the greedy gives way to augmenting paths
+ * (Kuhn). A position left unmatched yields a Hall set X (the positions its failed search
+ * reached) with |N(X)| = |X| - 1; the witness is X's needers, the separators before them and
+ * N(X). Null when every needer gets a producer (or the graph is too large to try).
+ */
+function casShortage(
+  v: string,
+  chainN: readonly Operation[],
+  chainS: readonly Operation[],
+  intervals: ReadonlyArray<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }>,
+  producersOf: ReadonlyMap<string, readonly Operation[]>,
+): readonly number[] | null {
+  const m = chainN.length;
+  // Per source value x: its producers by call, with the prefix maximum of their returns.
+  const reach = new Map<string, { calls: number[]; maxRet: number[] }>();
+  const canHold = (x: string, i: number): boolean => {
+    if (i > 0 && resultKey(chainS[i - 1] as Operation) === x) return true;
+    if (i === 0 && x === NULL_KEY) return true;
+    let r = reach.get(x);
+    if (r === undefined) {
+      const ps = [...(producersOf.get(x) ?? [])].sort((a, b) => a.call - b.call);
+      const maxRet: number[] = [];
+      let best = Number.NEGATIVE_INFINITY;
+      for (const p of ps) maxRet.push((best = Math.max(best, p.ret)));
+      reach.set(x, (r = { calls: ps.map((p) => p.call), maxRet }));
+    }
+    // The latest-returning producer of x among those called before N(i) returned.
+    const until = (chainN[i] as Operation).ret;
+    let lo = 0;
+    let hi = r.calls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((r.calls[mid] as number) < until) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return false;
+    return i === 0 || (r.maxRet[lo - 1] as number) > (chainS[i - 1] as Operation).call;
+  };
+  let restricted = false;
+  const adj: number[][] = Array.from({ length: m }, () => []);
+  let edges = 0;
+  for (let k = 0; k < intervals.length; k++) {
+    const it = intervals[k] as { readonly lo: number; readonly hi: number; readonly op: Operation | null };
+    const x = it.op !== null && it.op.f === 'cas' ? opKeys(it.op).a : null;
+    for (let i = it.lo; i <= Math.min(it.hi, m - 1); i++) {
+      if (x !== null && !canHold(x, i)) {
+        restricted = true;
+        continue;
+      }
+      (adj[i] as number[]).push(k);
+      if (++edges > MATCHING_EDGES_MAX) return null;
+    }
+  }
+  if (!restricted) return null; // the same graph the greedy matched in full
+  const matchOf = new Int32Array(intervals.length).fill(-1); // producer -> position
+  const seenAt = new Int32Array(intervals.length).fill(-1);
+  const posSeen = new Uint8Array(m);
+  let work = 0;
+  const augment = (i: number, stamp: number): boolean => {
+    posSeen[i] = 1;
+    for (const k of adj[i] as number[]) {
+      if (++work > MATCHING_EDGES_MAX * 4) throw new GiveUp();
+      if (seenAt[k] === stamp) continue;
+      seenAt[k] = stamp;
+      const j = matchOf[k] as number;
+      if (j === -1 || augment(j, stamp)) {
+        matchOf[k] = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  try {
+    for (let i = 0; i < m; i++) {
+      posSeen.fill(0);
+      if (augment(i, i)) continue;
+      // Hall set: the positions this failed search reached; its neighbours are the producers
+      // it marked, each matched to one of those positions other than i.
+      const ids = new Set<number>();
+      for (let p = 0; p < m; p++) {
+        if (posSeen[p] === 0) continue;
+        ids.add((chainN[p] as Operation).id);
+        if (p > 0) ids.add((chainS[p - 1] as Operation).id);
+      }
+      for (let k = 0; k < intervals.length; k++) {
+        const op = (intervals[k] as { readonly op: Operation | null }).op;
+        if (seenAt[k] === i && op !== null) ids.add(op.id);
+      }
+      return [...ids].sort((a, b) => a - b);
+    }
+  } catch (e) {
+    // Too much work, or a path deeper than the stack: no verdict from this rule (sound).
+    if (e instanceof GiveUp || e instanceof RangeError) return null;
+    throw e;
+  }
   return null;
 }
+
+class GiveUp extends Error {}
 
 /**
  * Needer i found no producer. Hall's theorem: some set of positions has fewer eligible
