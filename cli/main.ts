@@ -33,6 +33,10 @@ const commands: Record<string, Command> = {
     summary: '`jepsen run`: real server processes on 127.0.0.1 under faults, the history checked',
     load: async () => (await import('../jepsen/harness/cli.js')).jepsenMain,
   },
+  generate: {
+    summary: 'generate histories with known verdicts',
+    load: async () => (await import('../jepsen/generate/main.js')).generateMain,
+  },
   demo: {
     summary: 'a short narrated simulation for newcomers',
     load: async () => (await import('../sim/demo.js')).demoMain,
