@@ -520,6 +520,17 @@ function casShortage(
  * (replay.ts), so a flaw here could only cost time. Null when the set has any other shape.
  */
 export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | null {
+  return chainDecision(ops)?.order ?? null;
+}
+
+/**
+ * For a set whose ok needers all need one value: the pigeonhole rule on it (`shortage`, as
+ * findProducerShortage would give) and, when that finds none, the order above (`order`, or
+ * null if the set has another shape). Null when the needers need several values (then ask
+ * findProducerShortage). One chain and one matching serve both answers.
+ */
+export function chainDecision(ops: readonly Operation[]): { readonly shortage: readonly number[] | null; readonly order: readonly number[] | null } | null {
+  const none = { shortage: null, order: null };
   let v: string | null = null;
   const needers: Operation[] = [];
   const producersOf = new Map<string, Operation[]>();
@@ -528,9 +539,9 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
     const need = neededKey(op);
     // An info cas needs its expected value only if it takes effect; left out, it needs nothing.
     if (need !== null && op.status === 'ok') {
-      if (!Number.isFinite(op.ret)) return null;
+      if (!Number.isFinite(op.ret)) return null; // forced: leave it to findProducerShortage
       if (v === null) v = need;
-      else if (v !== need) return null;
+      else if (v !== need) return null; // several values: not this shape
       needers.push(op);
     }
     const r = resultKey(op);
@@ -541,14 +552,20 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
       if (op.status === 'ok' && Number.isFinite(op.ret)) okSetters.push(op);
     }
   }
-  if (v === null || needers.length === 0) return null;
+  if (v === null || needers.length === 0) {
+    // Nothing needs any value: only writes and deletes must happen, and any order by call
+    // respects real time (if a returned before b was called, a was called first).
+    const order = ops.filter((op) => op.status === 'ok').sort((a, b) => a.call - b.call).map((op) => op.id);
+    return { shortage: null, order };
+  }
   okSetters.sort((a, b) => a.ret - b.ret);
   const out: ChainMatching = {};
-  if (shortageFor(v, needers, producersOf.get(v) ?? [], okSetters, producersOf, out) !== null) return null;
+  const shortage = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters, producersOf, out);
+  if (shortage !== null) return { shortage, order: null };
   const { chainN, before, intervals, matchOf } = out;
-  if (chainN === undefined || before === undefined || intervals === undefined || matchOf === undefined) return null;
+  if (chainN === undefined || before === undefined || intervals === undefined || matchOf === undefined) return none;
   const m = chainN.length;
-  if (m !== needers.length) return null;
+  if (m !== needers.length) return none;
   const matched: Array<Operation | null | undefined> = new Array(m).fill(undefined);
   const extra: Operation[][] = Array.from({ length: m }, () => []);
   intervals.forEach((it, k) => {
@@ -556,7 +573,7 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
     if (at >= 0) matched[at] = it.op;
     else if (it.op !== null && it.op.status === 'ok') (extra[it.lo] as Operation[]).push(it.op);
   });
-  if (matched.some((p) => p === undefined)) return null;
+  if (matched.some((p) => p === undefined)) return none;
   // Every other op must be a chain separator, S(-1), or an info producer of v left out.
   const order: number[] = [];
   const placed = new Set<number>();
@@ -571,7 +588,7 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
     const p = matched[i];
     if (p !== null && p !== undefined) place(p);
     for (const e of extra[i] as Operation[]) {
-      if (e.f !== 'write' && e.f !== 'delete') return null;
+      if (e.f !== 'write' && e.f !== 'delete') return none;
       place(e);
     }
     place(chainN[i] as Operation);
@@ -582,7 +599,7 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
   const byId = new Map(ops.map((op) => [op.id, op]));
   for (const op of ops) {
     if (placed.has(op.id) || op.status !== 'ok') continue;
-    if (resultKey(op) === null || resultKey(op) === v || !Number.isFinite(op.ret)) return null;
+    if (resultKey(op) === null || resultKey(op) === v || !Number.isFinite(op.ret)) return none;
     const n = order.length;
     const maxCallBefore = new Float64Array(n + 1).fill(Number.NEGATIVE_INFINITY);
     for (let k = 0; k < n; k++) maxCallBefore[k + 1] = Math.max(maxCallBefore[k] as number, (byId.get(order[k] as number) as Operation).call);
@@ -593,11 +610,11 @@ export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | 
       const here = byId.get(order[k] as number) as Operation;
       if ((here.f === 'write' || here.f === 'delete') && (maxCallBefore[k] as number) < op.ret && (minRetFrom[k] as number) > op.call) at = k;
     }
-    if (at < 0) return null;
+    if (at < 0) return none;
     order.splice(at, 0, op.id);
     placed.add(op.id);
   }
-  return order;
+  return { shortage: null, order };
 }
 
 class GiveUp extends Error {}

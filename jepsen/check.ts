@@ -18,7 +18,7 @@ import { pruneRegisterOps, resultKey } from './prune.js';
 import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { findCertainStaleRead, findProducerShortage, findReadWithoutSource, pigeonholeOrder } from './certain-violations.js';
+import { findCertainStaleRead, findProducerShortage, findReadWithoutSource, chainDecision } from './certain-violations.js';
 import { replayAccepts } from './replay.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
@@ -77,12 +77,13 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
   const sourceless = findReadWithoutSource(kept);
   if (sourceless !== null) return { valid: false, linearized: [], method: `no-source${prunedNote}`, steps: kept.length, kept, witness: sourceless };
-  const shortage = findProducerShortage(kept);
+  // One needed value (what shrinking a pigeonhole counterexample tries): one chain and one
+  // matching give the rule's verdict and, failing a shortage, an order built from the
+  // matching, which counts only once an independent replay accepts it.
+  const chain = chainDecision(kept);
+  const shortage = chain === null ? findProducerShortage(kept) : chain.shortage;
   if (shortage !== null) return { valid: false, linearized: [], method: `pigeonhole${prunedNote}`, steps: kept.length, kept, witness: shortage };
-  // A set that is one chain of needers of a value with a producer for each (what shrinking a
-  // pigeonhole counterexample tries): its order comes from the matching, and counts only once
-  // an independent replay accepts it.
-  const order = pigeonholeOrder(kept);
+  const order = chain?.order ?? null;
   if (order !== null && replayAccepts(model, kept, order)) return { valid: true, linearized: order, method: `pigeonhole-order${prunedNote}`, steps: kept.length, kept };
   const r = searchFrontier(model, kept, {
     ...limits,
