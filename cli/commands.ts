@@ -9,19 +9,6 @@ export interface Command {
   readonly load: () => Promise<CommandMain>;
 }
 
-/** Loaded by a computed path: the module may be absent on a branch without it (tsc skips it). */
-async function generateCommand(): Promise<CommandMain> {
-  const path = '../jepsen/generate/main.js';
-  const m = (await import(path)) as { generateMain?: CommandMain };
-  if (typeof m.generateMain !== 'function') {
-    return async () => {
-      process.stderr.write('conclave generate: this build has no generateMain in jepsen/generate/main.ts; run `node dist/jepsen/generate/main.js --help`\n');
-      return 2;
-    };
-  }
-  return m.generateMain;
-}
-
 export const ownParserCommands: Record<string, Command> = {
   sim: {
     summary: 'run a seeded, deterministic simulation of a cluster under faults (and `sim sweep`)',
@@ -49,7 +36,7 @@ export const ownParserCommands: Record<string, Command> = {
   },
   generate: {
     summary: 'generate a concurrent history (linearizable by construction, or with a planted anomaly)',
-    load: generateCommand,
+    load: async () => (await import('../jepsen/generate/main.js')).generateMain,
   },
 };
 
