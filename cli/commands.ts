@@ -35,7 +35,7 @@ export const ownParserCommands: Record<string, Command> = {
     load: async () => (await import('../sim/demo.js')).demoMain,
   },
   generate: {
-    summary: 'generate a concurrent history (linearizable by construction, or with a planted anomaly)',
+    summary: 'generate histories with known verdicts (linearizable by construction, or with a planted anomaly)',
     load: async () => (await import('../jepsen/generate/main.js')).generateMain,
   },
 };
