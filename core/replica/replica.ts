@@ -3,7 +3,7 @@
 // the contract). The node (core/node) owns one Replica per partition it hosts and routes to it.
 import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
-import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
+import type { Entry, Message, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
 import { isReadOp, type ReadOp, type WriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
@@ -36,6 +36,8 @@ export interface ReplicaConfig {
   readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
   readonly observer?: NodeObserver;
+  /** The node's liveness view of its peers (quiescence needs it; without it groups never quiesce). */
+  readonly peerLive?: (id: NodeId) => boolean;
 }
 
 /** The replica cannot start from its stored state. */
@@ -49,6 +51,8 @@ interface Waiter {
   readonly deadlineMs: number;
   /** For reads: the read index granted by the leader, once known. */
   index: LogIndex | null;
+  /** For writes: it was only forwarded to a leader (which may be gone with it). */
+  forwarded?: boolean;
 }
 
 export class Replica {
@@ -91,6 +95,7 @@ export class Replica {
         ...(config.raft ?? {}),
         random: config.random,
         ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
+        ...(config.peerLive !== undefined ? { peerLive: config.peerLive } : {}),
       },
       persisted,
     );
@@ -113,6 +118,15 @@ export class Replica {
 
   step(pm: RaftPeerMessage): void {
     this.raft.step(pm.message);
+  }
+
+  /** A Raft message that arrived without its own envelope (unpacked from CoalescedHeartbeats). */
+  stepMessage(m: Message): void {
+    this.raft.step(m);
+  }
+
+  get quiesced(): boolean {
+    return this.raft.isQuiesced();
   }
 
   /**
@@ -156,6 +170,13 @@ export class Replica {
     const inFlight = this.writes.get(ctx);
     if (inFlight !== undefined) {
       inFlight.replyTo = replyTo;
+      // A retry of a write we only forwarded: the leader it went to may have died with it, so
+      // propose it again (the session makes a second copy apply as the first; never twice).
+      if (inFlight.forwarded === true) {
+        const { shape, kv } = commandOf(op);
+        const again = this.raft.propose(encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv }));
+        if (again.kind === 'proposed') inFlight.forwarded = false;
+      }
       return null;
     }
     const done = this.sm.sessionResult(req.clientId, req.seq);
@@ -164,7 +185,7 @@ export class Replica {
     const { shape, kv } = commandOf(op);
     const res = this.raft.propose(encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv }));
     if (res.kind === 'dropped') return { kind: 'unavailable', leaderHint: this.raft.status().leader, reason: res.reason };
-    this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null });
+    this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null, forwarded: res.kind === 'forwarded' });
     return null;
   }
 
@@ -185,6 +206,7 @@ export class Replica {
    */
   expire(nowMs: number): void {
     this.nowMs = nowMs;
+    if (this.writes.size === 0 && this.reads.size === 0) return;
     for (const [k, w] of this.writes) {
       if (w.deadlineMs > nowMs) continue;
       this.writes.delete(k);
