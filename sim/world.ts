@@ -58,6 +58,8 @@ interface NodeSlot {
   lastCommit: number[];
   /** The running incarnation's groups, by hosted partition (looked up once per start). */
   groups: Array<readonly [number, RaftGroup]>;
+  /** Partitions whose commit index moved since the last flush (NodeObserver.commitMoved). */
+  moved: number[];
 }
 
 export interface SimStats {
@@ -298,7 +300,7 @@ class World {
         this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
         if (hs.vote !== null) this.checks.voteGranted(p, id, hs.vote, hs.term);
       };
-      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0), groups: [] });
+      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0), groups: [], moved: [] });
     }
     this.workload = new KvWorkload(wl, o.nodes, this.rng.fork('workload'), {
       send: (slot, node, req) => {
@@ -329,6 +331,7 @@ class World {
   private nodeConfig(s: NodeSlot): NodeConfig {
     const observer = {
       persisted: (node: NodeId, p: number, entries: readonly Entry[]) => this.checks.persisted(node, p, entries),
+      commitMoved: (_node: NodeId, p: number) => s.moved.push(p),
       applied: (node: NodeId, p: number, e: Entry) => {
         this.checks.applied(node, p, e);
         if (this.o.consistency !== undefined && this.o.consistency !== 'strong') this.noteWrite(p, e);
@@ -377,6 +380,7 @@ class World {
     }
     const started = s.node;
     s.groups = started.hostedPartitions().map((pid) => [pid as number, started.raftGroup(pid)] as const);
+    for (const [p, g] of s.groups) s.lastCommit[p] = g.commitIndex();
     if (s.disk.holdsDamage()) this.checks.fail('damaged-state-served', `${s.id} started from a disk holding a damaged record`);
     s.anchorLocalMs = this.localClock(s);
     s.anchorVirtualMs = this.now;
@@ -408,10 +412,14 @@ class World {
       if (slot === undefined) continue;
       for (const at of this.net.send(this.now, s.index, this.o.nodes + slot)) this.queue.push(at, { t: 'reply', slot, from: s.index, reply });
     }
-    for (const [p, g] of s.groups) {
-      const pid = partitionId(p);
+    // Only groups whose commit moved (the observer hears of every change with its hard state).
+    const moved = s.moved;
+    for (let k = 0; k < moved.length; k++) {
+      const p = moved[k]!;
+      const g = node.raftGroup(partitionId(p));
       const commit = g.commitIndex();
-      if (commit === s.lastCommit[p]!) continue; // (cheap: a 64-partition node runs this per event)
+      if (commit === s.lastCommit[p]!) continue;
+      const pid = partitionId(p);
       // Commit never goes back within one incarnation (lastCommit is reset on restart).
       if (commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${commit}`);
       const st = g.status();
@@ -422,6 +430,7 @@ class World {
       }
       s.lastCommit[p] = st.commit;
     }
+    moved.length = 0;
   }
 
   /** Every replica's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */

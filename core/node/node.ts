@@ -43,6 +43,8 @@ export interface Drained {
   readonly replies: readonly ClientReply[];
 }
 
+const NOTHING: Drained = Object.freeze({ messages: Object.freeze([]), replies: Object.freeze([]) });
+
 export class ClusterNode {
   readonly id: NodeId;
   /** Placement: which partitions exist, who replicates and who should lead each. */
@@ -78,7 +80,7 @@ export class ClusterNode {
     if (loaded.kind === 'damaged') throw new NodeStartError(`storage of ${config.id} is damaged: ${loaded.reason}`);
     const peers = config.nodes.filter((n) => n !== config.id && this.map.partitionsOf(config.id).some((p) => this.map.isReplica(n, p)));
     // An incarnation number: peers that see it change know this node restarted.
-    this.links = new PeerLinks(config.id, peers, Math.floor(config.random.next() * 0x7fffffff), config.electionTicks);
+    this.links = new PeerLinks(config.id, peers, Math.floor(config.random.next() * 0x7fffffff), config.electionTicks, Math.max(config.heartbeatTicks, Math.floor(config.electionTicks / 3)));
     const host = {
       send: (pm: RaftPeerMessage) => this.sendRaft(pm),
       answer: (req: ClientRequest, replyTo: ReplyTo, result: ClientResult) => this.answer(req, replyTo, result),
@@ -308,6 +310,7 @@ export class ClusterNode {
 
   /** What the node must now send: peer messages (already covered by durable state) and client replies. */
   drain(): Drained {
+    if (this.messages.length === 0 && this.replies.length === 0) return NOTHING;
     const out = { messages: batchPerPeer(this.id, this.messages), replies: this.replies };
     this.messages = [];
     this.replies = [];

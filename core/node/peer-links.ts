@@ -13,6 +13,8 @@ interface Link {
   readonly acks: Map<PartitionId, CoalescedAck>;
   /** The node tick at which we last heard anything from the peer; -1: never. */
   heardAtTick: number;
+  /** The node tick of the last CoalescedHeartbeats sent to the peer; -1: never. */
+  sentAtTick: number;
   live: boolean;
   epoch: number | null;
 }
@@ -32,8 +34,13 @@ export class PeerLinks {
     private readonly epoch: number,
     /** Silence for this many node ticks makes a peer's node dead (an election timeout). */
     private readonly deadAfterTicks: number,
+    /**
+     * An empty CoalescedHeartbeats (nothing but liveness) goes at most this often; one carrying
+     * beats or acks goes at every flush. A third of deadAfterTicks: two may be lost in a row.
+     */
+    private readonly livenessEveryTicks: number,
   ) {
-    for (const p of peers) this.links.set(p, { peer: p, beats: new Map(), acks: new Map(), heardAtTick: -1, live: false, epoch: null });
+    for (const p of peers) this.links.set(p, { peer: p, beats: new Map(), acks: new Map(), heardAtTick: -1, sentAtTick: -1, live: false, epoch: null });
   }
 
   /** Whether we heard from `peer`'s node within the last election timeout. */
@@ -85,10 +92,15 @@ export class PeerLinks {
     return dead;
   }
 
-  /** The CoalescedHeartbeats for every peer (sent even when empty: they are the liveness signal). */
+  /**
+   * The CoalescedHeartbeats due: every peer with beats or acks waiting, and every peer that has
+   * had none for livenessEveryTicks (empty, they are the liveness signal).
+   */
   flush(): CoalescedHeartbeats[] {
     const out: CoalescedHeartbeats[] = [];
     for (const l of this.links.values()) {
+      if (l.beats.size === 0 && l.acks.size === 0 && l.sentAtTick >= 0 && this.ticks - l.sentAtTick < this.livenessEveryTicks) continue;
+      l.sentAtTick = this.ticks;
       out.push({ kind: 'heartbeats', from: this.self, to: l.peer, epoch: this.epoch, beats: [...l.beats.values()], acks: [...l.acks.values()] });
       l.beats.clear();
       l.acks.clear();

@@ -118,6 +118,8 @@ export interface NodeObserver {
   persisted?(node: NodeId, partition: PartitionId, entries: readonly Entry[]): void;
   applied?(node: NodeId, partition: PartitionId, entry: Entry, result: SessionAnswer | null): void;
   roleChanged?(node: NodeId, partition: PartitionId, role: Role, term: Term, leader: NodeId | null, group: RaftGroup): void;
+  /** The group's commit index changed (reported with the hard state that records it). */
+  commitMoved?(node: NodeId, partition: PartitionId, commit: LogIndex): void;
 }
 
 export interface NodeConfig {

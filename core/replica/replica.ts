@@ -65,6 +65,8 @@ export class Replica {
   /** The node's clock as last seen (reads judge TTL expiry by it). */
   private nowMs = 0;
   private snapshotIndex: number;
+  /** The commit index last reported to the observer. */
+  private reportedCommit: number;
 
   constructor(
     private readonly config: ReplicaConfig,
@@ -102,6 +104,7 @@ export class Replica {
     const st = this.raft.status();
     this.soft = { leader: st.leader, role: st.role };
     this.snapshotIndex = persisted.snapshot?.meta.index ?? 0;
+    this.reportedCommit = st.commit;
   }
 
   status(): RaftStatus {
@@ -235,6 +238,10 @@ export class Replica {
     if (rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null) {
       this.storage.save({ partition: this.id, snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState, sync: rd.mustSync });
       if (rd.entries.length > 0) observer?.persisted?.(node, this.id, rd.entries);
+    }
+    if (rd.hardState !== null && rd.hardState.commit !== this.reportedCommit) {
+      this.reportedCommit = rd.hardState.commit;
+      observer?.commitMoved?.(node, this.id, rd.hardState.commit);
     }
     // b. send.
     for (const message of rd.messages) this.host.send({ kind: 'raft', from: message.from, to: message.to, partition: this.id, message });
