@@ -51,5 +51,5 @@ export function drawTuning(rng: Rng): ClusterTuning {
   };
   // Drawn last so the draws above are unchanged. The simulated stores' snapshots are a few KiB:
   // small chunks make InstallSnapshot travel (and get lost, duplicated, reordered) in pieces.
-  return { ...t, raft: { ...t.raft, maxSnapshotChunkBytes: rng.pick([256, 4096, 64 * 1024]) } };
+  return { ...t, raft: { ...t.raft, maxSnapshotChunkBytes: rng.pick([256, 1024, 64 * 1024]) } };
 }
