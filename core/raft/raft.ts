@@ -708,8 +708,12 @@ export class Raft implements RaftGroup {
       this.sendSnapshot(m.from, pr);
       return;
     }
+    // One chunk per ack, and only for an ack of the furthest chunk sent: answering duplicated
+    // acks (or acks of duplicated chunks) would multiply the chunks in flight with every round.
+    // A lost chunk is resent when the transfer restarts after the snapshot timeout.
+    if (m.offset < pr.snapshotSent) return;
     pr.snapshotTicks = 0; // the transfer is moving
-    if (m.offset < snap.data.byteLength) this.sendSnapshotChunk(m.from, snap, m.offset);
+    if (m.offset < snap.data.byteLength) this.sendSnapshotChunk(m.from, pr, snap, m.offset);
   }
 
   private leaderReadIndex(context: string, from: NodeId | null): void {
@@ -821,13 +825,14 @@ export class Raft implements RaftGroup {
     const snap = this.log.snapshot;
     if (snap === null) throw new AssertionError(`leader ${this.id}: entries for ${to} are compacted but no snapshot is held`);
     pr.becomeSnapshot(snap.meta.index);
-    this.sendSnapshotChunk(to, snap, 0);
+    this.sendSnapshotChunk(to, pr, snap, 0);
     return true;
   }
 
   /** One chunk (at most maxSnapshotChunkBytes) of the snapshot, from `offset`; the follower's ack asks for the next. */
-  private sendSnapshotChunk(to: NodeId, snap: Snapshot, offset: number): void {
+  private sendSnapshotChunk(to: NodeId, pr: Progress, snap: Snapshot, offset: number): void {
     const data = snap.data.slice(offset, offset + this.chunkBytes);
+    pr.snapshotSent = offset + data.byteLength;
     this.send({ type: 'snapshot', from: this.id, to, term: this.term as Term, meta: snap.meta, offset, totalBytes: snap.data.byteLength, data });
   }
 
