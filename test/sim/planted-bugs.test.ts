@@ -12,7 +12,7 @@ const REGRESSIONS: ReadonlyArray<{ readonly bug: PlantedBug; readonly seed: numb
   { bug: 'commit-previous-term', seed: 2, kind: 'committed-entry-unsafe' },
   { bug: 'ack-before-durable', seed: 1, kind: 'leader-completeness' },
   { bug: 'stale-read', seed: 4, kind: 'linearizability' },
-  { bug: 'apply-uncommitted', seed: 2, kind: 'acknowledged-write-lost' },
+  { bug: 'apply-uncommitted', seed: 4, kind: 'acknowledged-write-lost' },
   { bug: 'truncate-committed', seed: 2, kind: 'committed-entry-unsafe' },
   { bug: 'eventual-as-strong', seed: 1, kind: 'linearizability' },
 ];
