@@ -13,7 +13,7 @@ import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
 import type { NodeOp } from '../core/node/command.js';
 import type { Bugs } from '../core/bugs.js';
-import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage } from '../core/node/types.js';
+import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage, type UnbatchedPeerMessage } from '../core/node/types.js';
 import { nodeId, partitionId, type NodeId } from '../core/types.js';
 import type { Logger } from './log.js';
 import type { LmdbStorage } from './storage/lmdb-storage.js';
@@ -263,11 +263,24 @@ export class NodeHost {
   }
 
   /** Whether a message may be sent before this turn's fsync returns (see endTurn). */
-  private mayLeaveEarly(pm: PeerMessage): boolean {
-    if (pm.kind === 'forward') return true;
-    if (pm.kind === 'forward-reply') return this.multiVoter;
-    const t = pm.message.type;
-    return t === 'append' || t === 'heartbeat' || t === 'propose';
+  private mayLeaveEarly(pm: PeerMessage | UnbatchedPeerMessage): boolean {
+    switch (pm.kind) {
+      case 'forward':
+        return true;
+      case 'forward-reply':
+        return this.multiVoter;
+      // Coalesced heartbeats: a leader's beats may go early, answers to beats wait (as the
+      // individual heartbeat and heartbeat-response below).
+      case 'heartbeats':
+        return pm.acks.length === 0;
+      // A batch keeps its order: it goes early only if every message in it may.
+      case 'batch':
+        return pm.messages.every((m) => this.mayLeaveEarly(m));
+      case 'raft': {
+        const t = pm.message.type;
+        return t === 'append' || t === 'heartbeat' || t === 'propose';
+      }
+    }
   }
 
   private lazyFlush: NodeJS.Timeout | null = null;

@@ -5,8 +5,19 @@
 //   2. sweep throughput: seeds per second of `sim sweep` with the default options, one thread;
 //   3. memory: peak RSS and heap of a 10-minute virtual run (target < 200 MB; compaction keeps
 //      logs and disks bounded), measured in a child process so this one's heap does not count.
+//   4. idle: a 5-node x 64-partition cluster (RF 3) with no load for 60 s of virtual time in the
+//      simulator (virtual/wall, target >= 500x; messages/s), then what an idle node costs on the
+//      wire (messages/s and msgpack bytes/s per node, through the real frame encoder, on a
+//      perfect network) and in memory (heap per hosted partition replica).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { encodeFrame } from '../adapters/transport/frame.js';
+import { ClusterNode } from '../core/node/node.js';
+import type { PeerMessage } from '../core/node/types.js';
+import { nodeId, type NodeId } from '../core/types.js';
+import { SimDisk } from '../sim/disk.js';
+import { Rng } from '../sim/rng.js';
+import { DEFAULT_TUNING } from '../sim/tuning.js';
 import { defaultFlags } from '../sim/options.js';
 import { runSeed } from '../sim/sweep.js';
 import { defaultOptions } from '../sim/options.js';
@@ -91,7 +102,106 @@ function memory(heapCapMb: number | null): void {
   );
 }
 
-speed();
-sweepRate();
-memory(null);
-memory(96);
+/** The simulator on an idle 5 x 64 cluster (no faults, default tuning, one client asking once a minute). */
+function idleSim(): void {
+  const tuning = { ...DEFAULT_TUNING, workload: { ...DEFAULT_TUNING.workload, clients: 1, opsPerSec: 1 / 60 } };
+  const run = (): { r: SimResult; wallMs: number; cpuMs: number } =>
+    timed(() => runSimulation(defaultOptions(1, { nodes: 5, partitions: 64, durationMs: 60_000, faults: new Set(), swarm: false, tuning, checkLinearizability: false })));
+  run(); // warm up
+  const { r, wallMs, cpuMs } = run();
+  const s = r.stats;
+  process.stdout.write(
+    `4. idle: 5 nodes x 64 partitions (RF 3), no load, 60 s virtual: ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms cpu, ` +
+      `${(s.virtualMs / wallMs).toFixed(0)}x virtual/wall (target >= 500x), ${(s.virtualMs / cpuMs).toFixed(0)}x virtual/cpu, ` +
+      `${s.events} events, ${(s.messages / (s.virtualMs / 1000)).toFixed(0)} messages/s in the cluster, ${s.elections} elections\n`,
+  );
+}
+
+/**
+ * Five ClusterNodes on a perfect network (every message delivered at once), ticked every 10 ms
+ * of a shared clock: after a warm-up in which the groups elect and go quiet, what an idle node
+ * sends per second (messages and bytes, each message encoded by the real transport's frame
+ * encoder), and the heap the cluster holds per hosted partition replica.
+ */
+export function idleCost(nodes = 5, partitions = 64): { msgsPerNodeSec: number; bytesPerNodeSec: number; heapPerReplicaBytes: number; replicas: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const ids: NodeId[] = Array.from({ length: nodes }, (_, i) => nodeId(`n${i + 1}`));
+  const cluster = new Map(
+    ids.map((id) => [
+      id,
+      new ClusterNode(
+        { id, nodes: ids, partitions, tickMs: 10, electionTicks: 15, heartbeatTicks: 3, compactAfterEntries: 500, requestTimeoutMs: 10_000, random: new Rng(`idle/${id}`) },
+        new SimDisk(),
+      ),
+    ]),
+  );
+  let counting = false;
+  let msgs = 0;
+  let bytes = 0;
+  const queue: PeerMessage[] = [];
+  const collect = (id: NodeId): void => {
+    for (const pm of cluster.get(id)!.drain().messages) {
+      if (counting) {
+        msgs++;
+        bytes += encodeFrame({ t: 'msgs', ms: [pm] }).length;
+      }
+      queue.push(pm);
+    }
+  };
+  for (const id of ids) collect(id);
+  let nowMs = 0;
+  const run = (ms: number): void => {
+    for (let t = 0; t < ms; t += 10) {
+      nowMs += 10;
+      for (const id of ids) {
+        cluster.get(id)!.tick(nowMs);
+        collect(id);
+      }
+      for (let i = 0; i < queue.length; i++) {
+        const pm = queue[i]!;
+        cluster.get(pm.to)!.receive(pm);
+        collect(pm.to);
+      }
+      queue.length = 0;
+    }
+  };
+  run(5_000);
+  counting = true;
+  run(10_000);
+  gc?.();
+  const heap1 = process.memoryUsage().heapUsed;
+  let replicas = 0;
+  for (const n of cluster.values()) replicas += n.hostedPartitions().length;
+  return { msgsPerNodeSec: msgs / 10 / nodes, bytesPerNodeSec: bytes / 10 / nodes, heapPerReplicaBytes: (heap1 - heap0) / replicas, replicas };
+}
+
+function idleCostReport(): void {
+  const self = fileURLToPath(import.meta.url);
+  const code = `const { idleCost } = await import(${JSON.stringify(self)}); process.stdout.write(JSON.stringify(idleCost()));`;
+  const res = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, CONCLAVE_BENCH_CHILD: '1' } });
+  if (res.status !== 0) {
+    process.stdout.write(`   idle cost: the child failed: ${res.stderr.split('\n').slice(-3).join(' ')}\n`);
+    return;
+  }
+  const c = JSON.parse(res.stdout) as ReturnType<typeof idleCost>;
+  process.stdout.write(
+    `   an idle node of 5 x 64 (RF 3, ~${(c.replicas / 5).toFixed(0)} replicas each): ${c.msgsPerNodeSec.toFixed(0)} messages/s and ${(c.bytesPerNodeSec / 1024).toFixed(1)} KiB/s sent (framed msgpack); ` +
+      `heap ${(c.heapPerReplicaBytes / 1024).toFixed(1)} KiB per hosted partition replica (${((c.heapPerReplicaBytes * 3) / 1024).toFixed(1)} KiB per partition at RF 3)\n`,
+  );
+}
+
+if (process.env['CONCLAVE_BENCH_CHILD'] === undefined) {
+  const only = process.argv[2];
+  if (only === undefined || only === 'speed') speed();
+  if (only === undefined || only === 'sweep') sweepRate();
+  if (only === undefined || only === 'memory') {
+    memory(null);
+    memory(96);
+  }
+  if (only === undefined || only === 'idle') {
+    idleSim();
+    idleCostReport();
+  }
+}

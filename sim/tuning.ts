@@ -26,7 +26,7 @@ export const DEFAULT_TUNING: ClusterTuning = {
 
 export function drawTuning(rng: Rng): ClusterTuning {
   const electionTicks = rng.pick([6, 10, 15, 20]);
-  return {
+  const t = {
     tickMs: 10,
     electionTicks,
     heartbeatTicks: rng.int(1, Math.max(1, Math.floor(electionTicks / 3))),
@@ -49,4 +49,7 @@ export function drawTuning(rng: Rng): ClusterTuning {
       readRatio: rng.range(0.2, 0.7),
     },
   };
+  // Drawn last so the draws above are unchanged. The simulated stores' snapshots are a few KiB:
+  // small chunks make InstallSnapshot travel (and get lost, duplicated, reordered) in pieces.
+  return { ...t, raft: { ...t.raft, maxSnapshotChunkBytes: rng.pick([256, 1024, 64 * 1024]) } };
 }

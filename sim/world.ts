@@ -56,6 +56,10 @@ interface NodeSlot {
   durableLogs: LogView[] | null;
   /** Last commit index seen per partition (to notice a leader's commit advancing). */
   lastCommit: number[];
+  /** The running incarnation's groups, by hosted partition (looked up once per start). */
+  groups: Array<readonly [number, RaftGroup]>;
+  /** Partitions whose commit index moved since the last flush (NodeObserver.commitMoved). */
+  moved: number[];
 }
 
 export interface SimStats {
@@ -119,6 +123,7 @@ const MSG_CODES: Record<Message['type'], number> = {
   propose: 9,
   'read-index': 10,
   'read-index-response': 11,
+  'snapshot-ack': 12,
 };
 
 /**
@@ -131,7 +136,7 @@ export function settleMs(durationMs: number, tuning: ClusterTuning): number {
   return Math.min(durationMs, Math.max(floor, Math.min(15_000, Math.floor(durationMs * 0.25))));
 }
 
-/** Trace code of a peer message: Raft message types 1..11, request forwarding 20/21. */
+/** Trace code of a peer message: Raft message types 1..12, request forwarding 20/21, coalesced heartbeats 22, batch 23. */
 function peerCode(pm: PeerMessage): number {
   switch (pm.kind) {
     case 'raft':
@@ -140,11 +145,19 @@ function peerCode(pm: PeerMessage): number {
       return 20;
     case 'forward-reply':
       return 21;
+    case 'heartbeats':
+      return 22;
+    case 'batch':
+      return 23;
     default: {
       const _: never = pm;
       throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
     }
   }
+}
+
+function partitionTag(pm: PeerMessage): string {
+  return 'partition' in pm ? `p${pm.partition} ` : '';
 }
 
 function shortPeerMessage(pm: PeerMessage): string {
@@ -155,6 +168,10 @@ function shortPeerMessage(pm: PeerMessage): string {
       return `forward#${pm.attempt} ${pm.from}->${pm.to} ${describeOp(pm.request.op as Parameters<typeof describeOp>[0])}`;
     case 'forward-reply':
       return `forward-reply#${pm.attempt} ${pm.from}->${pm.to} ${pm.result.kind}`;
+    case 'heartbeats':
+      return `heartbeats ${pm.from}->${pm.to} beats [${pm.beats.map(([p, t, c, q]) => `p${p} t${t} c${c}${q ? ' q' : ''}`).join(', ')}] acks [${pm.acks.map(([p, t, q]) => `p${p} t${t}${q ? ' q' : ''}`).join(', ')}]`;
+    case 'batch':
+      return `batch ${pm.from}->${pm.to} n=${pm.messages.length}: ${pm.messages.map((m) => `${'partition' in m ? `p${m.partition} ` : ''}${shortPeerMessage(m)}`).join(' | ')}`;
     default: {
       const _: never = pm;
       throw new AssertionError(`unknown peer message ${JSON.stringify(_)}`);
@@ -174,11 +191,13 @@ export function shortMessage(m: Message): string {
     case 'append-response':
       return `${head} ${m.reject ? `reject ${m.index} hint ${m.hintIndex}/${m.hintTerm}` : `ok ${m.index}`}`;
     case 'heartbeat':
-      return `${head} commit ${m.commit}`;
+      return `${head} commit ${m.commit}${m.quiesce === true ? ' quiesce' : ''}`;
     case 'heartbeat-response':
-      return head;
+      return `${head}${m.quiesced === true ? ' quiesced' : ''}`;
     case 'snapshot':
-      return `${head} snap ${m.snapshot.meta.index}/${m.snapshot.meta.term}`;
+      return `${head} snap ${m.meta.index}/${m.meta.term} bytes ${m.offset}+${m.data.byteLength}/${m.totalBytes}`;
+    case 'snapshot-ack':
+      return `${head} snap ${m.index} held ${m.offset}`;
     case 'timeout-now':
       return head;
     case 'propose':
@@ -286,7 +305,7 @@ class World {
         this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
         if (hs.vote !== null) this.checks.voteGranted(p, id, hs.vote, hs.term);
       };
-      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0) });
+      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0), groups: [], moved: [] });
     }
     this.workload = new KvWorkload(wl, o.nodes, this.rng.fork('workload'), {
       send: (slot, node, req) => {
@@ -317,6 +336,7 @@ class World {
   private nodeConfig(s: NodeSlot): NodeConfig {
     const observer = {
       persisted: (node: NodeId, p: number, entries: readonly Entry[]) => this.checks.persisted(node, p, entries),
+      commitMoved: (_node: NodeId, p: number) => s.moved.push(p),
       applied: (node: NodeId, p: number, e: Entry) => {
         this.checks.applied(node, p, e);
         if (this.o.consistency !== undefined && this.o.consistency !== 'strong') this.noteWrite(p, e);
@@ -367,6 +387,9 @@ class World {
       }
       throw err;
     }
+    const started = s.node;
+    s.groups = started.hostedPartitions().map((pid) => [pid as number, started.raftGroup(pid)] as const);
+    for (const [p, g] of s.groups) s.lastCommit[p] = g.commitIndex();
     if (s.disk.holdsDamage()) this.checks.fail('damaged-state-served', `${s.id} started from a disk holding a damaged record`);
     s.anchorLocalMs = this.localClock(s);
     s.anchorVirtualMs = this.now;
@@ -385,10 +408,11 @@ class World {
     const out = node.drain();
     for (const pm of out.messages) {
       const to = this.nodeIndex(pm.to);
-      this.trace.record(this.now, 10, s.index, to, peerCode(pm), this.o.trace ? () => `send p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
-      if (pm.kind === 'raft') {
-        const m = pm.message;
-        if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(pm.partition, m.from, m.to, m.term);
+      this.trace.record(this.now, 10, s.index, to, peerCode(pm), this.o.trace ? () => `send ${partitionTag(pm)}${shortPeerMessage(pm)}` : undefined);
+      for (const one of pm.kind === 'batch' ? pm.messages : [pm]) {
+        if (one.kind !== 'raft') continue;
+        const m = one.message;
+        if (m.type === 'vote-response' && m.granted && !m.preVote) this.checks.voteGranted(one.partition, m.from, m.to, m.term);
       }
       for (const at of this.net.send(this.now, s.index, to)) this.queue.push(at, { t: 'peer', to, from: s.index, pm });
     }
@@ -397,19 +421,25 @@ class World {
       if (slot === undefined) continue;
       for (const at of this.net.send(this.now, s.index, this.o.nodes + slot)) this.queue.push(at, { t: 'reply', slot, from: s.index, reply });
     }
-    for (const pid of node.hostedPartitions()) {
-      const p = pid as number;
-      const st = node.status(pid);
+    // Only groups whose commit moved (the observer hears of every change with its hard state).
+    const moved = s.moved;
+    for (let k = 0; k < moved.length; k++) {
+      const p = moved[k]!;
+      const g = node.raftGroup(partitionId(p));
+      const commit = g.commitIndex();
+      if (commit === s.lastCommit[p]!) continue;
+      const pid = partitionId(p);
       // Commit never goes back within one incarnation (lastCommit is reset on restart).
-      if (st.commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${st.commit}`);
+      if (commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${commit}`);
+      const st = g.status();
       if (st.commit > s.lastCommit[p]! && st.role === 'leader') {
-        const g = node.raftGroup(partitionId(p));
         this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
         const t = g.termAt(st.commit);
         if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p), this.map.replicasOf(pid).length);
       }
       s.lastCommit[p] = st.commit;
     }
+    moved.length = 0;
   }
 
   /** Every replica's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */
@@ -746,7 +776,7 @@ class World {
     }
     if (e.t === 'peer') {
       const pm = e.pm;
-      this.trace.record(this.now, 1, e.from, e.to, peerCode(pm), this.o.trace ? () => `recv p${pm.partition} ${shortPeerMessage(pm)}` : undefined);
+      this.trace.record(this.now, 1, e.from, e.to, peerCode(pm), this.o.trace ? () => `recv ${partitionTag(pm)}${shortPeerMessage(pm)}` : undefined);
       s.node.receive(e.pm);
     } else {
       s.node.request(e.req);

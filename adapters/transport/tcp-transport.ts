@@ -50,7 +50,10 @@ interface Outgoing {
   sent: number;
 }
 
-const MESSAGE_TYPES = new Set(['vote', 'vote-response', 'append', 'append-response', 'heartbeat', 'heartbeat-response', 'snapshot', 'timeout-now', 'propose', 'read-index', 'read-index-response']);
+const MESSAGE_TYPES = new Set(['vote', 'vote-response', 'append', 'append-response', 'heartbeat', 'heartbeat-response', 'snapshot', 'snapshot-ack', 'timeout-now', 'propose', 'read-index', 'read-index-response']);
+
+/** Most messages one batch may carry (a node's batch holds what one call produced for one peer). */
+const MAX_BATCH_MESSAGES = 100_000;
 
 function mac(secret: Buffer, ...parts: string[]): Buffer {
   return createHmac('sha256', secret).update(parts.join('|')).digest();
@@ -265,11 +268,27 @@ export class TcpTransport {
   }
 
   /** An authenticated peer runs our code, but a frame is still checked before the core sees it. */
-  private checkMessage(pm: unknown, peer: string): string | null {
+  private checkMessage(pm: unknown, peer: string, inBatch = false): string | null {
     if (pm === null || typeof pm !== 'object') return 'message is not an object';
+    const kind = (pm as { kind?: unknown }).kind;
+    if (kind === 'batch' || kind === 'heartbeats') {
+      const f = pm as Record<string, unknown>;
+      if (f['to'] !== this.o.self) return `${kind} addressed to ${String(f['to'])}, not us`;
+      if (f['from'] !== peer) return `${kind} claims to be from ${String(f['from'])} on ${peer}'s connection`;
+      if (kind === 'batch') {
+        if (inBatch) return 'a batch inside a batch';
+        const ms = f['messages'];
+        if (!Array.isArray(ms) || ms.length === 0 || ms.length > MAX_BATCH_MESSAGES) return 'malformed batch';
+        for (const m of ms) {
+          const bad = this.checkMessage(m, peer, true);
+          if (bad !== null) return `in a batch: ${bad}`;
+        }
+        return null;
+      }
+      return this.checkHeartbeats(f);
+    }
     const p = (pm as { partition?: unknown }).partition;
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= this.o.partitions) return `partition ${String(p)} out of range`;
-    const kind = (pm as { kind?: unknown }).kind;
     if (kind === 'forward' || kind === 'forward-reply') {
       // A client request routed to a replica, or the replica's answer: no Raft body.
       const f = pm as Record<string, unknown>;
@@ -287,6 +306,23 @@ export class TcpTransport {
     if (m['to'] !== this.o.self) return `message addressed to ${String(m['to'])}, not us`;
     if (m['from'] !== peer) return `message claims to be from ${String(m['from'])} on ${peer}'s connection`;
     if (typeof m['term'] !== 'number') return 'message without a term';
+    if (m['type'] === 'snapshot' && (!(m['data'] instanceof Uint8Array) || typeof m['offset'] !== 'number' || typeof m['totalBytes'] !== 'number' || m['meta'] === null || typeof m['meta'] !== 'object')) return 'malformed snapshot chunk';
+    return null;
+  }
+
+  /** Coalesced heartbeats: [partition, term, commit, quiesce] beats and [partition, term, quiesced] acks. */
+  private checkHeartbeats(f: Record<string, unknown>): string | null {
+    if (typeof f['epoch'] !== 'number') return 'heartbeats without an epoch';
+    const partitionOk = (p: unknown): boolean => typeof p === 'number' && Number.isInteger(p) && p >= 0 && p < this.o.partitions;
+    const beats = f['beats'];
+    const acks = f['acks'];
+    if (!Array.isArray(beats) || !Array.isArray(acks)) return 'malformed heartbeats';
+    for (const b of beats) {
+      if (!Array.isArray(b) || b.length !== 4 || !partitionOk(b[0]) || typeof b[1] !== 'number' || typeof b[2] !== 'number' || typeof b[3] !== 'boolean') return 'malformed coalesced heartbeat';
+    }
+    for (const a of acks) {
+      if (!Array.isArray(a) || a.length !== 3 || !partitionOk(a[0]) || typeof a[1] !== 'number' || typeof a[2] !== 'boolean') return 'malformed coalesced heartbeat answer';
+    }
     return null;
   }
 

@@ -12,7 +12,18 @@ import { AssertionError, type NodeId, type PartitionId } from '../types.js';
 import type { PartitionStateMachine } from '../replica/state-machine.js';
 import { consistencyOf, InvalidRequestError, isFanOutOp, isReadOp, partitionOfRequest } from './command.js';
 import type { StoragePort } from './storage-port.js';
-import { DEFAULT_NODE_TUNING, type ClientReply, type ClientRequest, type ClientResult, type NodeConfig, type PeerMessage } from './types.js';
+import { PeerLinks, type LivenessChange } from './peer-links.js';
+import {
+  DEFAULT_NODE_TUNING,
+  type ClientReply,
+  type ClientRequest,
+  type ClientResult,
+  type CoalescedHeartbeats,
+  type NodeConfig,
+  type PeerMessage,
+  type RaftPeerMessage,
+  type UnbatchedPeerMessage,
+} from './types.js';
 
 /** The node cannot start from its storage (damage it cannot repair); it must stay down. */
 export class NodeStartError extends Error {
@@ -32,6 +43,8 @@ export interface Drained {
   readonly replies: readonly ClientReply[];
 }
 
+const NOTHING: Drained = Object.freeze({ messages: Object.freeze([]), replies: Object.freeze([]) });
+
 export class ClusterNode {
   readonly id: NodeId;
   /** Placement: which partitions exist, who replicates and who should lead each. */
@@ -40,7 +53,14 @@ export class ClusterNode {
   private readonly replicas = new Map<PartitionId, Replica>();
   private readonly coordinator: Coordinator;
   private readonly fanouts: FanOuts;
-  private messages: PeerMessage[] = [];
+  /** Per peer: coalesced heartbeats waiting for the next heartbeat tick, and node liveness. */
+  private readonly links: PeerLinks;
+  /** Per peer, the replicas whose groups it is a voter of. */
+  private readonly shared = new Map<NodeId, Replica[]>();
+  /** Replicas touched since the last pump (only they can have a Ready). */
+  private readonly dirty = new Set<Replica>();
+  private ticks = 0;
+  private messages: UnbatchedPeerMessage[] = [];
   private replies: ClientReply[] = [];
   private nowMs = 0;
   private nextTickMs: number | null = null;
@@ -59,8 +79,11 @@ export class ClusterNode {
     });
     const loaded = storage.load();
     if (loaded.kind === 'damaged') throw new NodeStartError(`storage of ${config.id} is damaged: ${loaded.reason}`);
+    const peers = config.nodes.filter((n) => n !== config.id && this.map.partitionsOf(config.id).some((p) => this.map.isReplica(n, p)));
+    // An incarnation number: peers that see it change know this node restarted.
+    this.links = new PeerLinks(config.id, peers, Math.floor(config.random.next() * 0x7fffffff), config.electionTicks, Math.max(config.heartbeatTicks, Math.floor(config.electionTicks / 3)));
     const host = {
-      send: (pm: PeerMessage) => this.messages.push(pm),
+      send: (pm: RaftPeerMessage) => this.sendRaft(pm),
       answer: (req: ClientRequest, replyTo: ReplyTo, result: ClientResult) => this.answer(req, replyTo, result),
     };
     for (const p of this.map.partitionsOf(config.id)) {
@@ -84,6 +107,7 @@ export class ClusterNode {
               ...(config.raft !== undefined ? { raft: config.raft } : {}),
               ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
               ...(config.observer !== undefined ? { observer: config.observer } : {}),
+              peerLive: (id: NodeId) => this.links.isLive(id),
             },
             loaded.groups.get(p) ?? EMPTY_PERSISTED_STATE,
             storage,
@@ -93,6 +117,15 @@ export class ClusterNode {
       } catch (err) {
         if (err instanceof ReplicaStartError) throw new NodeStartError(err.message);
         throw err;
+      }
+    }
+    for (const r of this.replicas.values()) {
+      this.dirty.add(r);
+      for (const v of this.map.replicasOf(r.id)) {
+        if (v === config.id) continue;
+        let list = this.shared.get(v);
+        if (list === undefined) this.shared.set(v, (list = []));
+        list.push(r);
       }
     }
     const electionMs = config.tickMs * config.electionTicks;
@@ -135,7 +168,20 @@ export class ClusterNode {
     }
     let n = 0;
     while (nowMs >= this.nextTickMs && n < MAX_CATCH_UP_TICKS) {
-      for (const r of this.replicas.values()) r.tick();
+      this.ticks++;
+      const dead = this.links.tick();
+      if (dead !== null) for (const peer of dead) this.peerDown(peer);
+      // A quiescent group's tick does nothing: skip it.
+      for (const r of this.replicas.values()) {
+        if (r.quiesced) continue;
+        r.tick();
+        this.dirty.add(r);
+      }
+      if (this.ticks % this.config.heartbeatTicks === 0) {
+        // Pump first, so this tick's heartbeats are in the coalesced messages.
+        this.pump();
+        for (const hb of this.links.flush()) this.messages.push(hb);
+      }
       this.nextTickMs += this.config.tickMs;
       n++;
     }
@@ -147,12 +193,27 @@ export class ClusterNode {
 
   receive(pm: PeerMessage): void {
     if (pm.to !== this.id) return; // misdelivered: not ours to act on
+    if (pm.kind === 'batch') {
+      for (const m of pm.messages) if (m.to === this.id && m.from === pm.from) this.receiveOne(m);
+    } else this.receiveOne(pm);
+    this.pump();
+  }
+
+  private receiveOne(pm: UnbatchedPeerMessage): void {
+    this.livenessChanged(pm.from, this.links.heard(pm.from, pm.kind === 'heartbeats' ? pm.epoch : null));
     switch (pm.kind) {
       case 'raft': {
         // A group we do not host: a peer with another placement; the handshake's fingerprint check refuses those.
-        this.replicas.get(pm.partition)?.step(pm);
+        const r = this.replicas.get(pm.partition);
+        if (r !== undefined) {
+          r.step(pm);
+          this.dirty.add(r);
+        }
         break;
       }
+      case 'heartbeats':
+        this.receiveHeartbeats(pm);
+        break;
       case 'forward': {
         const r = this.replicas.get(pm.partition);
         const replyTo: ReplyTo = { kind: 'peer', node: pm.from, attempt: pm.attempt };
@@ -161,6 +222,7 @@ export class ClusterNode {
           break;
         }
         const now = r.submit(pm.request, replyTo, this.nowMs);
+        this.dirty.add(r);
         if (now !== null) this.answer(pm.request, replyTo, now);
         break;
       }
@@ -172,7 +234,66 @@ export class ClusterNode {
         throw new AssertionError(`receive: unknown peer message ${JSON.stringify(_)}`);
       }
     }
-    this.pump();
+  }
+
+  /** Each beat and ack is stepped into its group as the Raft message it stands for. */
+  private receiveHeartbeats(pm: CoalescedHeartbeats): void {
+    for (const [partition, term, commit, quiesce] of pm.beats) {
+      const r = this.replicas.get(partition);
+      if (r === undefined) continue;
+      r.stepMessage({ type: 'heartbeat', from: pm.from, to: this.id, term, commit, context: null, ...(quiesce ? { quiesce: true } : {}) });
+      this.dirty.add(r);
+    }
+    for (const [partition, term, quiesced] of pm.acks) {
+      const r = this.replicas.get(partition);
+      if (r === undefined) continue;
+      r.stepMessage({ type: 'heartbeat-response', from: pm.from, to: this.id, term, context: null, ...(quiesced ? { quiesced: true } : {}) });
+      this.dirty.add(r);
+    }
+  }
+
+  /**
+   * A replica's Raft message. Heartbeats and their answers without a read context wait for the
+   * next heartbeat tick and travel coalesced; everything else goes out with this call's drain.
+   * (A heartbeat carrying a ReadIndex context goes at once: a read waits on it.)
+   */
+  private sendRaft(pm: RaftPeerMessage): void {
+    const m = pm.message;
+    if (m.type === 'heartbeat' && m.context === null) {
+      if (this.links.holdBeat(pm.to, pm.partition, m.term, m.commit, m.quiesce === true)) return;
+    } else if (m.type === 'heartbeat-response' && m.context === null) {
+      if (this.links.holdAck(pm.to, pm.partition, m.term, m.quiesced === true)) return;
+    }
+    this.messages.push(pm);
+  }
+
+  /** A peer's node fell silent for an election timeout. */
+  private peerDown(peer: NodeId): void {
+    for (const r of this.shared.get(peer) ?? []) {
+      if (!r.quiesced) continue;
+      const st = r.status();
+      // A leader resumes (check-quorum runs again; it will not re-quiesce while a follower is
+      // down); a follower of the silent node ends its lease and will campaign.
+      if (st.role === 'leader') r.raft.wake(false);
+      else if (st.leader === peer) r.raft.wake(true);
+      else continue;
+      this.dirty.add(r);
+    }
+  }
+
+  /** A peer's node came back (or restarted): wake what depends on it. */
+  private livenessChanged(peer: NodeId, change: LivenessChange): void {
+    if (change === null) return;
+    for (const r of this.shared.get(peer) ?? []) {
+      if (!r.quiesced) continue;
+      const st = r.status();
+      // Leaders heartbeat it again (a restarted follower must learn who leads before it
+      // campaigns); a follower whose leader restarted knows that leadership is gone.
+      if (st.role === 'leader') r.raft.wake(false);
+      else if (change === 'restarted' && st.leader === peer) r.raft.wake(true);
+      else continue;
+      this.dirty.add(r);
+    }
   }
 
   request(req: ClientRequest): void {
@@ -195,6 +316,7 @@ export class ClusterNode {
     if (r === undefined) this.coordinator.route(req, p, this.nowMs);
     else {
       const now = r.submit(req, { kind: 'client' }, this.nowMs);
+      this.dirty.add(r);
       // A `leader` read on a follower replica goes to the leader it names, like any routed request.
       if (now !== null && now.kind === 'unavailable' && now.leaderHint !== null && now.leaderHint !== this.id && isReadOp(req.op) && consistencyOf(req.op) === 'leader') {
         this.coordinator.route(req, p, this.nowMs, now.leaderHint);
@@ -204,7 +326,8 @@ export class ClusterNode {
 
   /** What the node must now send: peer messages (already covered by durable state) and client replies. */
   drain(): Drained {
-    const out = { messages: this.messages, replies: this.replies };
+    if (this.messages.length === 0 && this.replies.length === 0) return NOTHING;
+    const out = { messages: batchPerPeer(this.id, this.messages), replies: this.replies };
     this.messages = [];
     this.replies = [];
     return out;
@@ -258,6 +381,22 @@ export class ClusterNode {
   }
 
   private pump(): void {
-    for (const r of this.replicas.values()) r.pump();
+    if (this.dirty.size === 0) return;
+    for (const r of this.dirty) r.pump();
+    this.dirty.clear();
   }
+}
+
+/** The messages of one call, one PeerMessage per destination: a lone message as is, more as a batch (order kept). */
+function batchPerPeer(self: NodeId, messages: readonly UnbatchedPeerMessage[]): PeerMessage[] {
+  if (messages.length <= 1) return messages as PeerMessage[];
+  const byPeer = new Map<NodeId, UnbatchedPeerMessage[]>();
+  for (const m of messages) {
+    const list = byPeer.get(m.to);
+    if (list === undefined) byPeer.set(m.to, [m]);
+    else list.push(m);
+  }
+  const out: PeerMessage[] = [];
+  for (const [to, list] of byPeer) out.push(list.length === 1 ? list[0]! : { kind: 'batch', from: self, to, messages: list });
+  return out;
 }

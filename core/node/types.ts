@@ -46,7 +46,39 @@ export interface ClientReply {
  * What travels between nodes. Every variant names its sender and its destination at the top
  * level, so a transport routes it by `to` without looking inside.
  */
-export type PeerMessage = RaftPeerMessage | ForwardRequest | ForwardReply;
+export type PeerMessage = RaftPeerMessage | ForwardRequest | ForwardReply | CoalescedHeartbeats | PeerBatch;
+
+/** Any peer message but a batch (a batch never holds a batch). */
+export type UnbatchedPeerMessage = RaftPeerMessage | ForwardRequest | ForwardReply | CoalescedHeartbeats;
+
+/** One group's heartbeat (a Raft `heartbeat` without a read context), inside CoalescedHeartbeats. */
+export type CoalescedBeat = readonly [partition: PartitionId, term: Term, commit: LogIndex, quiesce: boolean];
+/** One group's answer to a heartbeat (a Raft `heartbeat-response` without a read context). */
+export type CoalescedAck = readonly [partition: PartitionId, term: Term, quiesced: boolean];
+
+/**
+ * Sent once per heartbeat interval to every peer sharing a group with the sender, even when
+ * empty: it carries the heartbeats (and answers to heartbeats) of all the groups the two share,
+ * and is the node-level liveness signal quiescent groups rely on. The receiver steps each beat
+ * and ack into its group exactly as the individual Raft message (same term and commit rules).
+ */
+export interface CoalescedHeartbeats {
+  readonly kind: 'heartbeats';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** The sender's incarnation (drawn at start): a new value tells the receiver its peer restarted. */
+  readonly epoch: number;
+  readonly beats: readonly CoalescedBeat[];
+  readonly acks: readonly CoalescedAck[];
+}
+
+/** Everything one node call produced for the same peer, in order, as one message. */
+export interface PeerBatch {
+  readonly kind: 'batch';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly messages: readonly UnbatchedPeerMessage[];
+}
 
 /** One Raft message of one partition's group (`from`/`to` equal the message's own). */
 export interface RaftPeerMessage {
@@ -86,6 +118,8 @@ export interface NodeObserver {
   persisted?(node: NodeId, partition: PartitionId, entries: readonly Entry[]): void;
   applied?(node: NodeId, partition: PartitionId, entry: Entry, result: SessionAnswer | null): void;
   roleChanged?(node: NodeId, partition: PartitionId, role: Role, term: Term, leader: NodeId | null, group: RaftGroup): void;
+  /** The group's commit index changed (reported with the hard state that records it). */
+  commitMoved?(node: NodeId, partition: PartitionId, commit: LogIndex): void;
 }
 
 export interface NodeConfig {
@@ -130,6 +164,10 @@ export interface RaftTuning {
   readonly maxInflightMsgs: number;
   readonly maxInflightBytes: number;
   readonly maxEntriesBytesPerMsg: number;
+  /** Largest InstallSnapshot chunk in bytes (default 64 KiB). */
+  readonly maxSnapshotChunkBytes?: number;
+  /** Idle groups go quiet (default true); see docs/node.md. */
+  readonly quiesce?: boolean;
 }
 
 export const DEFAULT_RAFT_TUNING: RaftTuning = {
@@ -138,6 +176,8 @@ export const DEFAULT_RAFT_TUNING: RaftTuning = {
   maxInflightMsgs: 64,
   maxInflightBytes: 1 << 20,
   maxEntriesBytesPerMsg: 64 * 1024,
+  maxSnapshotChunkBytes: 64 * 1024,
+  quiesce: true,
 };
 
 export const DEFAULT_NODE_TUNING = {

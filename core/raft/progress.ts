@@ -22,6 +22,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Ticks spent in snapshot state; the leader gives up and re-probes after an election timeout. */
   snapshotTicks = 0;
+  /** Snapshot state: the end of the furthest chunk sent (an ack below it is a duplicate, ignored). */
+  snapshotSent = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -54,6 +56,7 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = snapshotIndex;
     this.snapshotTicks = 0;
+    this.snapshotSent = 0;
     this.inflights.reset();
   }
 

@@ -33,6 +33,7 @@ import type {
   Ready,
   Role,
   Snapshot,
+  SnapshotMeta,
   SoftState,
 } from './types.js';
 
@@ -41,6 +42,18 @@ type CampaignKind = 'pre-vote' | 'election' | 'transfer';
 type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
 
 const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 64 * 1024;
+
+/** A snapshot arriving in chunks, reassembled in order (one at a time per group). */
+interface IncomingSnapshot {
+  readonly from: NodeId;
+  readonly term: number;
+  readonly meta: SnapshotMeta;
+  readonly totalBytes: number;
+  readonly buf: Uint8Array;
+  held: number;
+}
 
 export class Raft implements RaftGroup {
   readonly id: NodeId;
@@ -76,6 +89,15 @@ export class Raft implements RaftGroup {
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
 
+  /** Quiescent: ticks do nothing until a message, proposal, read or wake() (docs/node.md). */
+  private quiesced = false;
+  /** Leader: the last index at which it asked its followers to quiesce, and who has. */
+  private quiesceAt: number | null = null;
+  private readonly quiesceAcks = new Set<NodeId>();
+  /** Follower: the snapshot being received in chunks. */
+  private incoming: IncomingSnapshot | null = null;
+  private readonly chunkBytes: number;
+
   /** What the driver last persisted (or was handed in the outstanding Ready). */
   private prevHard: HardState;
   private prevSoft: SoftState;
@@ -91,6 +113,7 @@ export class Raft implements RaftGroup {
     for (const name of Object.keys(PLANTED_BUGS) as PlantedBug[]) flags[name] = bugs.has(name);
     this.bug = flags;
     this.anyBug = bugs.size > 0;
+    this.chunkBytes = config.maxSnapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES;
     this.conf = persisted.snapshot ? persisted.snapshot.meta.conf : config.conf;
     this.voters = this.conf.voters.slice();
     assert(this.voters.length > 0, 'the voter set is empty');
@@ -130,6 +153,7 @@ export class Raft implements RaftGroup {
   // ---------------------------------------------------------------- inputs
 
   tick(): void {
+    if (this.quiesced) return;
     if (this.role === 'leader') this.tickLeader();
     else this.tickElection();
   }
@@ -169,11 +193,68 @@ export class Raft implements RaftGroup {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastSeq());
+      if (this.canQuiesce()) {
+        const last = this.log.lastIndex();
+        if (this.quiesceAt !== last) {
+          this.quiesceAt = last;
+          this.quiesceAcks.clear();
+        }
+        this.bcastHeartbeat(null, true);
+      } else {
+        this.quiesceAt = null;
+        this.bcastHeartbeat(this.readOnly.lastSeq(), false);
+      }
+    }
+  }
+
+  /**
+   * A leader may go quiet when nothing is in flight: every entry committed, applied and
+   * durable here, every follower holding the last index (in replicate state), every follower's
+   * node live by the driver's node-level liveness, and no read, transfer or snapshot pending.
+   */
+  private canQuiesce(): boolean {
+    if (this.cfg.quiesce !== true || this.role !== 'leader' || this.leadTransferee !== null) return false;
+    if (this.pendingReads.length > 0 || this.readOnly.pendingCount() > 0) return false;
+    const log = this.log;
+    const last = log.lastIndex();
+    if (log.committed !== last || log.applied !== last || log.stable !== last || log.hasUnstable()) return false;
+    const live = this.cfg.peerLive;
+    if (live === undefined) return false;
+    for (const id of this.voters) {
+      if (id === this.id) continue;
+      const pr = this.prs.get(id)!;
+      if (pr.match !== last || pr.state !== 'replicate' || !live(id)) return false;
+    }
+    return true;
+  }
+
+  isQuiesced(): boolean {
+    return this.quiesced;
+  }
+
+  commitIndex(): LogIndex {
+    return this.log.committed as LogIndex;
+  }
+
+  wake(leaderDown: boolean): void {
+    if (!this.quiesced) return;
+    this.quiesced = false;
+    if (this.role === 'leader') {
+      // Check-quorum counts from now; the driver's node liveness stands in for the followers'
+      // answers during the first window (they were quiet because we asked them to be).
+      this.electionElapsed = 0;
+      const live = this.cfg.peerLive;
+      for (const id of this.voters) if (id !== this.id) this.prs.get(id)!.recentActive = live !== undefined && live(id);
+      this.heartbeatElapsed = this.cfg.heartbeatTicks - 1; // heartbeat on the next tick
+      this.quiesceAt = null;
+    } else if (leaderDown) {
+      // Nothing from the leader's node for an election timeout: the lease is over.
+      this.electionElapsed = Math.max(this.electionElapsed, this.cfg.electionTicks);
     }
   }
 
   propose(data: Uint8Array): ProposeResult {
+    this.wake(false);
     if (data.byteLength + ENTRY_OVERHEAD_BYTES > this.cfg.maxEntriesBytesPerMsg) return { kind: 'dropped', reason: 'too-large' };
     switch (this.role) {
       case 'leader': {
@@ -193,6 +274,7 @@ export class Raft implements RaftGroup {
   }
 
   readIndex(context: string): void {
+    this.wake(false);
     switch (this.role) {
       case 'leader':
         this.leaderReadIndex(context, null);
@@ -210,6 +292,7 @@ export class Raft implements RaftGroup {
   transferLeader(to: NodeId): void {
     if (!this.voters.includes(to)) throw new AssertionError(`transferLeader: ${to} is not a voter of this group`);
     if (this.role !== 'leader' || to === this.id) return;
+    this.wake(false);
     if (this.leadTransferee === to) return;
     this.abortLeaderTransfer();
     this.leadTransferee = to;
@@ -222,6 +305,10 @@ export class Raft implements RaftGroup {
   step(m: Message): void {
     if (m.to !== this.id) throw new AssertionError(`step: message for ${m.to} delivered to ${this.id}`);
     if (m.from === this.id) throw new AssertionError(`step: message from ${this.id} to itself`);
+    // Any message wakes a quiescent group (a heartbeat asking to quiesce puts it back to sleep),
+    // except a late answer to our own request to quiesce: it asks for nothing, and waking on it
+    // would start another round of quiesce heartbeats and answers, forever.
+    if (!(this.quiesced && m.type === 'heartbeat-response' && m.quiesced === true && m.term === this.term)) this.wake(false);
 
     if (m.term > this.term) {
       if (m.type === 'vote') {
@@ -309,6 +396,9 @@ export class Raft implements RaftGroup {
       case 'heartbeat-response':
         this.handleHeartbeatResponse(m);
         return;
+      case 'snapshot-ack':
+        this.handleSnapshotAck(m);
+        return;
       case 'append':
       case 'heartbeat':
       case 'snapshot':
@@ -359,6 +449,7 @@ export class Raft implements RaftGroup {
       case 'read-index':
       case 'append-response':
       case 'heartbeat-response':
+      case 'snapshot-ack':
       case 'timeout-now':
       case 'read-index-response':
       case 'vote':
@@ -401,6 +492,7 @@ export class Raft implements RaftGroup {
       case 'vote-response':
       case 'append-response':
       case 'heartbeat-response':
+      case 'snapshot-ack':
       case 'vote':
         return;
       default:
@@ -476,22 +568,45 @@ export class Raft implements RaftGroup {
   private handleHeartbeat(m: MessageOf<'heartbeat'>): void {
     // The leader sends min(our match, its commit), so this never commits past what we match.
     if (m.commit > this.log.committed) this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this.term as Term, context: m.context });
+    // Go quiet only when our log ends exactly where the leader's does (it sends commit =
+    // min(our match, its commit) = its last index when it asks) and all of it is committed.
+    const quiesce = m.quiesce === true && this.role === 'follower' && this.lead === m.from && this.log.lastIndex() === m.commit && this.log.committed === m.commit && this.incoming === null;
+    if (quiesce) this.quiesced = true;
+    this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this.term as Term, context: m.context, ...(quiesce ? { quiesced: true } : {}) });
   }
 
   private handleSnapshot(m: MessageOf<'snapshot'>): void {
-    const s = m.snapshot;
     const log = this.log;
-    if (s.meta.index <= log.committed) {
+    if (m.meta.index <= log.committed) {
+      this.incoming = null;
       this.respondAppend(m.from, log.committed, false, 0, 0);
       return;
     }
-    if (log.matchTerm(s.meta.index, s.meta.term)) {
+    if (log.matchTerm(m.meta.index, m.meta.term)) {
       // We already hold the snapshot's last entry: just fast-forward the commit index.
-      log.commitTo(s.meta.index);
+      this.incoming = null;
+      log.commitTo(m.meta.index);
       this.respondAppend(m.from, log.committed, false, 0, 0);
       return;
     }
+    // Reassemble: chunks are taken in order only; anything else is answered with what we hold,
+    // so the leader resumes from there (also after it restarts the transfer from offset 0).
+    let inc = this.incoming;
+    if (inc === null || inc.from !== m.from || inc.term !== this.term || inc.meta.index !== m.meta.index || inc.meta.term !== m.meta.term || inc.totalBytes !== m.totalBytes) {
+      if (!Number.isInteger(m.totalBytes) || m.totalBytes < 0) return;
+      inc = { from: m.from, term: this.term, meta: m.meta, totalBytes: m.totalBytes, buf: new Uint8Array(m.totalBytes), held: 0 };
+      this.incoming = inc;
+    }
+    if (m.offset === inc.held && m.offset + m.data.byteLength <= inc.totalBytes) {
+      inc.buf.set(m.data, m.offset);
+      inc.held += m.data.byteLength;
+    }
+    if (inc.held < inc.totalBytes) {
+      this.send({ type: 'snapshot-ack', from: this.id, to: m.from, term: this.term as Term, index: m.meta.index, offset: inc.held });
+      return;
+    }
+    this.incoming = null;
+    const s: Snapshot = { meta: inc.meta, data: inc.buf };
     this.retractAcksFrom(s.meta.index + 1);
     log.restore(s);
     this.conf = s.meta.conf;
@@ -569,6 +684,36 @@ export class Raft implements RaftGroup {
         for (const r of this.readOnly.recvAck(m.from, seq, this.voters, this.id)) this.answerRead(r.index, r.context, r.from);
       }
     }
+    if (m.quiesced === true && this.quiesceAt !== null && this.quiesceAt === this.log.lastIndex()) {
+      this.quiesceAcks.add(m.from);
+      let all = true;
+      for (const id of this.voters) if (id !== this.id && !this.quiesceAcks.has(id)) all = false;
+      // Every follower has gone quiet at our last index, and still nothing is in flight.
+      if (all && this.canQuiesce()) {
+        this.quiesced = true;
+        this.quiesceAt = null;
+        this.quiesceAcks.clear();
+      }
+    }
+  }
+
+  private handleSnapshotAck(m: MessageOf<'snapshot-ack'>): void {
+    const pr = this.prs.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || m.index !== pr.pendingSnapshot) return; // a stale ack
+    const snap = this.log.snapshot;
+    if (snap === null || snap.meta.index !== pr.pendingSnapshot) {
+      // We compacted again meanwhile: send the newer snapshot from its start.
+      this.sendSnapshot(m.from, pr);
+      return;
+    }
+    // One chunk per ack, and only for an ack of the furthest chunk sent: answering duplicated
+    // acks (or acks of duplicated chunks) would multiply the chunks in flight with every round.
+    // A lost chunk is resent when the transfer restarts after the snapshot timeout.
+    if (m.offset < pr.snapshotSent) return;
+    pr.snapshotTicks = 0; // the transfer is moving
+    if (m.offset < snap.data.byteLength) this.sendSnapshotChunk(m.from, pr, snap, m.offset);
   }
 
   private leaderReadIndex(context: string, from: NodeId | null): void {
@@ -634,14 +779,14 @@ export class Raft implements RaftGroup {
     for (const id of this.voters) if (id !== this.id) this.maybeSendAppend(id, sendIfEmpty);
   }
 
-  private bcastHeartbeat(seq: number | null): void {
+  private bcastHeartbeat(seq: number | null, quiesce = false): void {
     const context = seq === null ? null : String(seq);
     for (const id of this.voters) {
       if (id === this.id) continue;
       const pr = this.prs.get(id)!;
       // Never let a heartbeat commit past what the follower is known to match.
       const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'heartbeat', from: this.id, to: id, term: this.term as Term, commit: commit as LogIndex, context });
+      this.send({ type: 'heartbeat', from: this.id, to: id, term: this.term as Term, commit: commit as LogIndex, context, ...(quiesce ? { quiesce: true } : {}) });
     }
   }
 
@@ -679,9 +824,16 @@ export class Raft implements RaftGroup {
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
     const snap = this.log.snapshot;
     if (snap === null) throw new AssertionError(`leader ${this.id}: entries for ${to} are compacted but no snapshot is held`);
-    this.send({ type: 'snapshot', from: this.id, to, term: this.term as Term, snapshot: snap });
     pr.becomeSnapshot(snap.meta.index);
+    this.sendSnapshotChunk(to, pr, snap, 0);
     return true;
+  }
+
+  /** One chunk (at most maxSnapshotChunkBytes) of the snapshot, from `offset`; the follower's ack asks for the next. */
+  private sendSnapshotChunk(to: NodeId, pr: Progress, snap: Snapshot, offset: number): void {
+    const data = snap.data.slice(offset, offset + this.chunkBytes);
+    pr.snapshotSent = offset + data.byteLength;
+    this.send({ type: 'snapshot', from: this.id, to, term: this.term as Term, meta: snap.meta, offset, totalBytes: snap.data.byteLength, data });
   }
 
   private sendTimeoutNow(to: NodeId): void {
@@ -707,6 +859,9 @@ export class Raft implements RaftGroup {
     this.lead = null;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.quiesced = false;
+    this.quiesceAt = null;
+    this.quiesceAcks.clear();
     this.randomizedElectionTimeout = this.cfg.electionTicks + Math.floor(this.cfg.random.next() * this.cfg.electionTicks);
     this.abortLeaderTransfer();
     this.votes.clear();
@@ -914,6 +1069,7 @@ export class Raft implements RaftGroup {
       lastIndex: this.log.lastIndex() as LogIndex,
       snapshotIndex: this.log.snapIndex as LogIndex,
       snapshotTerm: this.log.snapTerm as Term,
+      quiesced: this.quiesced,
     };
   }
 

@@ -94,9 +94,21 @@ export type Message =
       readonly hintIndex: LogIndex;
       readonly hintTerm: Term;
     })
-  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: LogIndex; readonly context: string | null })
-  | (MessageBase & { readonly type: 'heartbeat-response'; readonly context: string | null })
-  | (MessageBase & { readonly type: 'snapshot'; readonly snapshot: Snapshot })
+  /**
+   * `quiesce` (optional, default false): the leader has nothing in flight and asks the follower
+   * to go quiet if its log ends at `commit` (see docs/node.md, quiescence).
+   */
+  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: LogIndex; readonly context: string | null; readonly quiesce?: boolean })
+  /** `quiesced`: the follower went quiet on this heartbeat's `quiesce` request. */
+  | (MessageBase & { readonly type: 'heartbeat-response'; readonly context: string | null; readonly quiesced?: boolean })
+  /**
+   * One chunk of a snapshot: bytes [offset, offset + data.length) of the snapshot's data, whose
+   * full length is `totalBytes`. The follower reassembles the chunks in order and installs the
+   * snapshot with the last one; it answers every other chunk with a snapshot-ack.
+   */
+  | (MessageBase & { readonly type: 'snapshot'; readonly meta: SnapshotMeta; readonly offset: number; readonly totalBytes: number; readonly data: Uint8Array })
+  /** The follower holds the first `offset` bytes of the snapshot at `index`: send from there. */
+  | (MessageBase & { readonly type: 'snapshot-ack'; readonly index: LogIndex; readonly offset: number })
   /** Leader transfer: the target should start an election at once (skipping pre-vote). */
   | (MessageBase & { readonly type: 'timeout-now' })
   /** A follower forwarding client proposals to its leader. */
@@ -155,6 +167,16 @@ export interface RaftConfig {
    * start after it. Default: the snapshot index (the state machine restarts from the snapshot).
    */
   readonly applied?: LogIndex;
+  /** (Added.) Largest snapshot chunk sent in one message, in bytes. Default 64 KiB. */
+  readonly maxSnapshotChunkBytes?: number;
+  /**
+   * (Added.) Quiescence: a leader with nothing in flight whose followers are all caught up and
+   * live (`peerLive`, the driver's node-level liveness) stops heartbeating; its followers stop
+   * their election timers. Any message, proposal or read wakes the group. Default off.
+   */
+  readonly quiesce?: boolean;
+  /** Whether the driver has heard from `id`'s node within an election timeout (quiescence only). */
+  readonly peerLive?: (id: NodeId) => boolean;
 }
 
 export type ProposeResult =
@@ -176,6 +198,8 @@ export interface RaftStatus {
   readonly lastIndex: LogIndex;
   readonly snapshotIndex: LogIndex;
   readonly snapshotTerm: Term;
+  /** The group is quiescent: ticks do nothing until a message, proposal, read or wake(). */
+  readonly quiesced: boolean;
 }
 
 export interface RaftGroup {
@@ -185,6 +209,16 @@ export interface RaftGroup {
   /** Ask for a linearizable read point; its ReadState (same `context`) appears in a later Ready. */
   readIndex(context: string): void;
   transferLeader(to: NodeId): void;
+  /**
+   * Wake a quiescent group (no-op otherwise). `leaderDown`: the driver has heard nothing from
+   * the leader's node for an election timeout, so the follower's lease on it is over and its
+   * election timer runs out within one more randomized timeout.
+   */
+  wake(leaderDown: boolean): void;
+  /** Whether the group is quiescent (cheaper than status().quiesced). */
+  isQuiesced(): boolean;
+  /** The commit index (cheaper than status().commit, for per-event checks). */
+  commitIndex(): LogIndex;
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;

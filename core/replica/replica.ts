@@ -3,7 +3,7 @@
 // the contract). The node (core/node) owns one Replica per partition it hosts and routes to it.
 import type { Bugs } from '../bugs.js';
 import { Raft } from '../raft/index.js';
-import type { Entry, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
+import type { Entry, Message, PersistedState, RaftGroup, RaftStatus, Ready, SoftState } from '../raft/types.js';
 import { AssertionError, type LogIndex, type NodeId, type PartitionId, type Random } from '../types.js';
 import { consistencyOf, isFanOutOp, isKvWriteOp, isReadOp, type AtomicOp, type KvBulkOp, type KvWriteOp, type ReadOp, type RecordWriteOp } from '../node/command.js';
 import type { StoragePort } from '../node/storage-port.js';
@@ -44,6 +44,8 @@ export interface ReplicaConfig {
   readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
   readonly observer?: NodeObserver;
+  /** The node's liveness view of its peers (quiescence needs it; without it groups never quiesce). */
+  readonly peerLive?: (id: NodeId) => boolean;
 }
 
 /** The replica cannot start from its stored state. */
@@ -57,6 +59,8 @@ interface Waiter {
   readonly deadlineMs: number;
   /** For reads: the read index granted by the leader, once known. */
   index: LogIndex | null;
+  /** For writes: it was only forwarded to a leader (which may be gone with it). */
+  forwarded?: boolean;
 }
 
 export class Replica {
@@ -69,6 +73,8 @@ export class Replica {
   /** The node's clock as last seen (reads judge TTL expiry by it). */
   private nowMs = 0;
   private snapshotIndex: number;
+  /** The commit index last reported to the observer. */
+  private reportedCommit: number;
 
   constructor(
     private readonly config: ReplicaConfig,
@@ -99,12 +105,14 @@ export class Replica {
         ...(config.raft ?? {}),
         random: config.random,
         ...(config.bugs !== undefined ? { bugs: config.bugs } : {}),
+        ...(config.peerLive !== undefined ? { peerLive: config.peerLive } : {}),
       },
       persisted,
     );
     const st = this.raft.status();
     this.soft = { leader: st.leader, role: st.role };
     this.snapshotIndex = persisted.snapshot?.meta.index ?? 0;
+    this.reportedCommit = st.commit;
   }
 
   status(): RaftStatus {
@@ -121,6 +129,15 @@ export class Replica {
 
   step(pm: RaftPeerMessage): void {
     this.raft.step(pm.message);
+  }
+
+  /** A Raft message that arrived without its own envelope (unpacked from CoalescedHeartbeats). */
+  stepMessage(m: Message): void {
+    this.raft.step(m);
+  }
+
+  get quiesced(): boolean {
+    return this.raft.isQuiesced();
   }
 
   /**
@@ -165,28 +182,44 @@ export class Replica {
     const inFlight = this.writes.get(ctx);
     if (inFlight !== undefined) {
       inFlight.replyTo = replyTo;
+      // A retry of a write we only forwarded: the leader it went to may have died with it, so
+      // propose it again (the session makes a second copy apply as the first; never twice).
+      if (inFlight.forwarded === true) {
+        const bytes = this.commandBytes(req, nowMs);
+        if (typeof bytes !== 'string') {
+          const again = this.raft.propose(bytes);
+          if (again.kind === 'proposed') inFlight.forwarded = false;
+        }
+      }
       return null;
     }
     const done = this.sm.sessionResult(req.clientId, req.seq);
     // Already applied (a retransmission): answer as the first time, never "unavailable".
     if (done !== null) return this.resultOf(done);
-    let bytes: Uint8Array;
-    if (isKvWriteOp(op)) {
-      const { shape, kv } = commandOf(op);
-      bytes = encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv });
-    } else if (op.f === 'atomic') {
-      const ops = this.txnOpsOf(op);
-      if (typeof ops === 'string') return { kind: 'invalid', reason: ops };
-      bytes = encodeTxnCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, txn: `${req.clientId}/${req.seq}`, ops });
-    } else {
-      const w = this.recordWriteOf(op);
-      if (typeof w === 'string') return { kind: 'invalid', reason: w };
-      bytes = encodeRecordCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, write: w });
-    }
+    const bytes = this.commandBytes(req, nowMs);
+    if (typeof bytes === 'string') return { kind: 'invalid', reason: bytes };
     const res = this.raft.propose(bytes);
     if (res.kind === 'dropped') return { kind: 'unavailable', leaderHint: this.raft.status().leader, reason: res.reason };
-    this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null });
+    this.writes.set(ctx, { request: req, replyTo, deadlineMs, index: null, forwarded: res.kind === 'forwarded' });
     return null;
+  }
+
+  /** A write request's log command (KV, one-shot transaction or record write), or why it is invalid. */
+  private commandBytes(req: ClientRequest, nowMs: number): Uint8Array | string {
+    const op = req.op;
+    if (isFanOutOp(op) || isReadOp(op)) return `${op.f} is not a write`;
+    if (isKvWriteOp(op)) {
+      const { shape, kv } = commandOf(op);
+      return encodeReplicaCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, shape, kv });
+    }
+    if (op.f === 'atomic') {
+      const ops = this.txnOpsOf(op);
+      if (typeof ops === 'string') return ops;
+      return encodeTxnCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, txn: `${req.clientId}/${req.seq}`, ops });
+    }
+    const w = this.recordWriteOf(op);
+    if (typeof w === 'string') return w;
+    return encodeRecordCommand({ clientId: req.clientId, seq: req.seq, proposedAtMs: nowMs, write: w });
   }
 
   private readNow(op: ReadOp, index: LogIndex): ClientResult {
@@ -279,6 +312,7 @@ export class Replica {
    */
   expire(nowMs: number): void {
     this.nowMs = nowMs;
+    if (this.writes.size === 0 && this.reads.size === 0) return;
     for (const [k, w] of this.writes) {
       if (w.deadlineMs > nowMs) continue;
       this.writes.delete(k);
@@ -307,6 +341,10 @@ export class Replica {
     if (rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null) {
       this.storage.save({ partition: this.id, snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState, sync: rd.mustSync });
       if (rd.entries.length > 0) observer?.persisted?.(node, this.id, rd.entries);
+    }
+    if (rd.hardState !== null && rd.hardState.commit !== this.reportedCommit) {
+      this.reportedCommit = rd.hardState.commit;
+      observer?.commitMoved?.(node, this.id, rd.hardState.commit);
     }
     // b. send.
     for (const message of rd.messages) this.host.send({ kind: 'raft', from: message.from, to: message.to, partition: this.id, message });

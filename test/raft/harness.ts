@@ -96,6 +96,9 @@ export interface NodeOptions {
   maxEntriesBytesPerMsg?: number;
   bugs?: readonly PlantedBug[];
   seed?: number;
+  maxSnapshotChunkBytes?: number;
+  /** Quiescence on, with the cluster's `live` set as the node-level liveness view. */
+  quiesce?: boolean;
   /** What the node's disk holds before it starts (default: empty). */
   persisted?: PersistedState;
 }
@@ -141,6 +144,8 @@ export class Cluster {
   queue: Message[] = [];
   /** Links that drop everything: "a->b". */
   private readonly cut = new Set<string>();
+  /** The node-level liveness every node sees (quiescence only): the nodes in it are live. */
+  readonly live = new Set<NodeId>();
   /** Every (term -> leader) ever seen, for election safety. */
   readonly leaders = new Map<number, NodeId>();
   /** index -> the entry first applied there by any node, for state machine safety. */
@@ -161,6 +166,7 @@ export class Cluster {
 
   constructor(n: number, opts: NodeOptions = {}, perNode: (i: number) => NodeOptions = () => ({})) {
     this.ids = Array.from({ length: n }, (_, i) => nodeId(`n${i + 1}`));
+    for (const id of this.ids) this.live.add(id);
     this.ids.forEach((id, i) => {
       const o = { ...opts, ...perNode(i) };
       const config: RaftConfig = {
@@ -175,6 +181,8 @@ export class Cluster {
         maxEntriesBytesPerMsg: o.maxEntriesBytesPerMsg ?? 1 << 20,
         random: seeded((o.seed ?? 1) * 1000 + i),
         bugs: new Set(o.bugs ?? []),
+        ...(o.maxSnapshotChunkBytes !== undefined ? { maxSnapshotChunkBytes: o.maxSnapshotChunkBytes } : {}),
+        ...(o.quiesce === true ? { quiesce: true, peerLive: (peer: NodeId) => this.live.has(peer) } : {}),
       };
       this.nodes.set(id, new TestNode(id, config, o.persisted));
     });

@@ -29,7 +29,7 @@ describe('snapshots', () => {
     for (let i = 0; i < 5; i++) {
       c.tick();
       c.deliverAll((m) => {
-        if (m.type === 'snapshot') snaps.push(m.snapshot.meta.index);
+        if (m.type === 'snapshot') snaps.push(m.meta.index);
         return true;
       });
     }
@@ -89,8 +89,9 @@ describe('snapshots', () => {
     const before = c.raft('n2').status();
     expect(before.lastIndex).toBe(6);
     expect(before.commit).toBe(1);
-    const snap = { meta: { index: 5 as LogIndex, term: term(1), conf: { voters: c.ids } }, data: enc('[]') };
-    c.raft('n2').step({ type: 'snapshot', from: nodeId('n1'), to: nodeId('n2'), term: term(1), snapshot: snap });
+    const data = enc('[]');
+    const meta = { index: 5 as LogIndex, term: term(1), conf: { voters: c.ids } };
+    c.raft('n2').step({ type: 'snapshot', from: nodeId('n1'), to: nodeId('n2'), term: term(1), meta, offset: 0, totalBytes: data.byteLength, data });
     expect(c.raft('n2').status()).toMatchObject({ commit: 5, lastIndex: 6, snapshotIndex: 0 });
   });
 
