@@ -56,6 +56,8 @@ interface NodeSlot {
   durableLogs: LogView[] | null;
   /** Last commit index seen per partition (to notice a leader's commit advancing). */
   lastCommit: number[];
+  /** Per partition: the last leader commit mark recorded (leaderCommitSeen); reset on restart. */
+  markSeen: number[];
   /** The running incarnation's groups, by hosted partition (looked up once per start). */
   groups: Array<readonly [number, RaftGroup]>;
   /** Partitions whose commit index moved since the last flush (NodeObserver.commitMoved). */
@@ -305,7 +307,7 @@ class World {
         this.checks.hardStateWritten(id, p, hs, disk.durableCommit.get(p) ?? 0);
         if (hs.vote !== null) this.checks.voteGranted(p, id, hs.vote, hs.term);
       };
-      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0), groups: [], moved: [] });
+      this.slots.push({ index: i, id, disk, node: null, incarnation: 0, paused: false, inbox: [], damaged: false, clockRate: 1, anchorVirtualMs: 0, anchorLocalMs: 0, durableLogs: null, lastCommit: new Array<number>(o.partitions).fill(0), markSeen: [], groups: [], moved: [] });
     }
     this.workload = new KvWorkload(wl, o.nodes, this.rng.fork('workload'), {
       send: (slot, node, req) => {
@@ -336,7 +338,10 @@ class World {
   private nodeConfig(s: NodeSlot): NodeConfig {
     const observer = {
       persisted: (node: NodeId, p: number, entries: readonly Entry[]) => this.checks.persisted(node, p, entries),
-      commitMoved: (_node: NodeId, p: number) => s.moved.push(p),
+      commitMoved: (_node: NodeId, p: number) => {
+        s.moved.push(p);
+        this.leaderCommitSeen(s, p);
+      },
       applied: (node: NodeId, p: number, e: Entry) => {
         this.checks.applied(node, p, e);
         if (this.o.consistency !== undefined && this.o.consistency !== 'strong') this.noteWrite(p, e);
@@ -432,14 +437,28 @@ class World {
       // Commit never goes back within one incarnation (lastCommit is reset on restart).
       if (commit < s.lastCommit[p]!) this.checks.fail('commit-monotonic', `partition ${p}: ${s.id} moved its commit index back from ${s.lastCommit[p]} to ${commit}`);
       const st = g.status();
-      if (st.commit > s.lastCommit[p]! && st.role === 'leader') {
-        this.checks.leaderCommitted(p, st.term, st.commit, (i) => g.termAt(i as never));
-        const t = g.termAt(st.commit);
-        if (t !== null) this.checks.committedSafe(p, s.id, st.commit, t, this.logViews(p), this.map.replicasOf(pid).length);
-      }
+      this.leaderCommitSeen(s, p);
       s.lastCommit[p] = st.commit;
     }
     moved.length = 0;
+  }
+
+  /**
+   * Record what s committed as leader of p (Raft's leaderCommitMark), with the terms of the
+   * entries. Called when the commit is persisted (commitMoved, before the entries are applied
+   * and possibly compacted away in the same call) and again at the flush: a leader that
+   * commits and steps down in one call (a batch of messages) is still seen.
+   */
+  private leaderCommitSeen(s: NodeSlot, p: number): void {
+    const node = s.node;
+    if (node === null || !node.hosts(partitionId(p))) return;
+    const g = node.raftGroup(partitionId(p));
+    const mark = g.leaderCommitMark();
+    if (mark.commit <= (s.markSeen[p] ?? 0)) return;
+    s.markSeen[p] = mark.commit;
+    this.checks.leaderCommitted(p, mark.term, mark.commit, (i) => g.termAt(i as never));
+    const t = g.termAt(mark.commit);
+    if (t !== null) this.checks.committedSafe(p, s.id, mark.commit, t, this.logViews(p), this.map.replicasOf(partitionId(p)).length);
   }
 
   /** Every replica's log for partition p: live nodes' Raft logs, down nodes' durable logs; damaged disks excluded. */
@@ -496,6 +515,7 @@ class World {
     const out = s.disk.crash(this.faultRng, torn);
     s.durableLogs = this.durableLogsOf(s);
     s.lastCommit.fill(0);
+    s.markSeen = [];
     this.trace.record(this.now, 7, s.index, out.lostRecords, out.torn ? 1 : 0, () => `${s.id} crashes (lost ${out.lostRecords} unsynced records, kept ${out.keptUnsynced}${out.torn ? ', last one torn' : ''})`);
   }
 

@@ -81,6 +81,8 @@ export class Raft implements RaftGroup {
 
   private leadTransferee: NodeId | null = null;
   private transferElapsed = 0;
+  /** The last commit made as leader (leaderCommitMark). */
+  private leaderMark: { readonly term: Term; readonly commit: LogIndex } = { term: 0 as Term, commit: 0 as LogIndex };
 
   private readonly readOnly = new ReadOnly();
   /** Reads that arrived before the leader committed an entry of its term. */
@@ -234,6 +236,10 @@ export class Raft implements RaftGroup {
 
   commitIndex(): LogIndex {
     return this.log.committed as LogIndex;
+  }
+
+  leaderCommitMark(): { readonly term: Term; readonly commit: LogIndex } {
+    return this.leaderMark;
   }
 
   wake(leaderDown: boolean): void {
@@ -760,6 +766,7 @@ export class Raft implements RaftGroup {
     // entries are committed with it (Figure 8). The planted bug skips this check.
     if (this.log.termAt(idx) !== this.term && !this.bug['commit-previous-term']) return false;
     this.log.commitTo(idx);
+    this.leaderMark = { term: this.term as Term, commit: idx as LogIndex };
     this.releasePendingReads();
     return true;
   }

@@ -219,6 +219,11 @@ export interface RaftGroup {
   isQuiesced(): boolean;
   /** The commit index (cheaper than status().commit, for per-event checks). */
   commitIndex(): LogIndex;
+  /**
+   * The last commit this node made as leader, with its term (zeros before any): for checks that
+   * must see a leader's commit even when it stepped down within the same call.
+   */
+  leaderCommitMark(): { readonly term: Term; readonly commit: LogIndex };
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;
