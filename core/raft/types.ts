@@ -185,6 +185,12 @@ export interface RaftGroup {
   /** Ask for a linearizable read point; its ReadState (same `context`) appears in a later Ready. */
   readIndex(context: string): void;
   transferLeader(to: NodeId): void;
+  /** A draining node's replica: obeys no TimeoutNow, campaigns only after a long silence (raft.ts). */
+  setPassive(passive: boolean): void;
+  /** Leader only: the highest index known replicated on voter `id`; null otherwise. */
+  matchOf(id: NodeId): LogIndex | null;
+  /** Leader only: the voter a leadership transfer is under way to, if any. */
+  transferee(): NodeId | null;
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;
