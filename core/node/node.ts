@@ -54,6 +54,9 @@ export class ClusterNode {
   private opState: NodeState = 'active';
   /** The drain's transfers under way: partition -> (target, local time started). */
   private readonly handoffs = new Map<PartitionId, { readonly to: NodeId; readonly sinceMs: number }>();
+  /** Preferred-leader balancing: when the next round is due, and when each partition was last handed over by it. */
+  private nextBalanceMs: number | null = null;
+  private readonly balanced = new Map<PartitionId, number>();
   /** Per partition: targets that did not take over in this round, and when the next round may start. */
   private readonly refused = new Map<PartitionId, { readonly nodes: NodeId[]; retryAtMs: number }>();
 
@@ -153,6 +156,7 @@ export class ClusterNode {
     }
     if (n === MAX_CATCH_UP_TICKS) this.nextTickMs = nowMs + this.config.tickMs;
     if (this.opState === 'draining') this.driveDrain(nowMs);
+    else if (this.config.balanceLeadersMs !== undefined) this.balanceLeaders(nowMs, this.config.balanceLeadersMs);
     for (const r of this.replicas.values()) r.expire(nowMs);
     this.coordinator.tick(nowMs);
     this.pump();
@@ -318,6 +322,32 @@ export class ClusterNode {
       }
     }
     return best;
+  }
+
+  /**
+   * Preferred-leader balancing (NodeConfig.balanceLeadersMs): hand each partition led here to
+   * its preferred leader once that one holds the whole log. Bounded: at most
+   * DRAIN_HANDOFFS_IN_FLIGHT_MAX transfers a round, and a partition handed over (or refused:
+   * the preferred one drains or is cut off) is left alone for 5 rounds.
+   */
+  private balanceLeaders(nowMs: number, everyMs: number): void {
+    if (this.nextBalanceMs === null) this.nextBalanceMs = nowMs + everyMs;
+    if (nowMs < this.nextBalanceMs) return;
+    this.nextBalanceMs = nowMs + everyMs;
+    let started = 0;
+    for (const [p, r] of this.replicas) {
+      if (started >= DRAIN_HANDOFFS_IN_FLIGHT_MAX) break;
+      const preferred = this.map.preferredLeader(p);
+      if (preferred === this.id) continue;
+      const st = r.status();
+      if (st.role !== 'leader' || r.raft.transferee() !== null) continue;
+      const last = this.balanced.get(p);
+      if (last !== undefined && nowMs - last < 5 * everyMs) continue;
+      if (r.raft.matchOf(preferred) !== st.lastIndex) continue;
+      r.raft.transferLeader(preferred);
+      this.balanced.set(p, nowMs);
+      started++;
+    }
   }
 
   /** One step of the drain: notice finished or abandoned handoffs, start new ones within the bound. */

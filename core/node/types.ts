@@ -122,6 +122,12 @@ export interface NodeConfig {
   readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
   readonly observer?: NodeObserver;
+  /**
+   * Preferred-leader balancing: every this many local-clock ms, a leader that is not its
+   * partition's preferred leader hands over to it when the preferred one holds the whole log
+   * (a draining one refuses; that partition is then left alone for 5 rounds). Off when absent.
+   */
+  readonly balanceLeadersMs?: number;
 }
 
 export interface RaftTuning {

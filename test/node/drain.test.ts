@@ -128,3 +128,25 @@ describe('drain', () => {
     expect(c.call(b!, 2, { f: 'read', key: 'x4' })).toMatchObject({ kind: 'ok', value: 4 });
   });
 });
+
+describe('preferred-leader balancing (balanceLeadersMs)', () => {
+  it('moves every leadership to its preferred leader once that one has caught up, and skips a draining one', () => {
+    const c = TestCluster.of(3, 6, 3, { balanceLeadersMs: 200 });
+    c.settle();
+    const map = c.node(nodeId('n1')).map;
+    const n1 = nodeId('n1');
+    // Take every leadership n1 should hold away from it, while it drains.
+    c.node(n1).startDraining();
+    c.run(20 * ELECTION_MS);
+    expect(leaderships(c, n1)).toEqual([]);
+    // Draining: balancing leaves n1's preferred partitions with the others (n1 refuses TimeoutNow).
+    c.run(20 * ELECTION_MS);
+    expect(leaderships(c, n1)).toEqual([]);
+    expect(c.call(n1, 1, { f: 'write', key: 'during', value: 1 }).kind).toBe('ok');
+    // Active again: within a few rounds every partition is led by its preferred leader.
+    c.node(n1).activate();
+    c.run(40 * ELECTION_MS);
+    for (let p = 0; p < 6; p++) expect(c.leaderOf(partitionId(p))).toBe(map.preferredLeader(partitionId(p)));
+    expect(leaderships(c, n1).length).toBe(map.preferredLeadershipsOf(n1).length);
+  });
+});
