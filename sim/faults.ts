@@ -199,9 +199,10 @@ export function generateSchedule(
   }
 
   // Node operations in the middle of the load: stepdowns of random partitions' leaders, and
-  // drains of random nodes (activated again later). Own stream: enabling them moves no other fault.
+  // drains of random nodes (activated again later). Own stream: enabling them moves no other
+  // fault. Swarm seeds that hunt the leader keep their story undisturbed: no node operations.
   const opsRng = rng.fork('node-ops');
-  for (const k of NODE_OP_KINDS) if (allowedAll.has(k) && (!swarm || opsRng.chance(0.6))) enabled.push(k);
+  for (const k of NODE_OP_KINDS) if (allowedAll.has(k) && (!swarm || (!leaderFocus && opsRng.chance(0.6)))) enabled.push(k);
   if (on('stepdown')) {
     const stepdownPerSec = Math.exp(opsRng.range(Math.log(0.05), Math.log(2)));
     for (let t = opsRng.exp(1000 / stepdownPerSec); t < faultEndMs; t += opsRng.exp(1000 / stepdownPerSec)) {
