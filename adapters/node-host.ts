@@ -3,10 +3,11 @@
 // drain() after every call. Plain code: this is the hot path.
 //
 // Group commit and "never acknowledge before durable": everything the node asked storage to
-// persist during one turn of the event loop is flushed as one LMDB transaction at the end of the
-// turn (setImmediate), and the messages and replies drained in that turn are released only once
-// that flush — and every earlier one — is durable. A turn that persisted nothing still waits for
-// the earlier flushes, so no reply can reveal state that is not yet on disk.
+// persist during one turn of the event loop (every peer frame and client request handled in
+// that turn) is written at the end of the turn (setImmediate) as ONE LMDB transaction whose
+// synchronous commit fsyncs before it returns (lmdb-storage.ts). Only then are the messages and
+// replies drained in that turn released. Each turn's flush completes before the next turn
+// starts, so whatever a turn releases can only depend on state that is already durable.
 import { randomBytes } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
@@ -52,6 +53,12 @@ export const SERVER_ELECTION_TICKS = 50;
 /** How long to wait before re-asking after "no leader known" (elections take ~150-300 ms). */
 const RETRY_UNAVAILABLE_MS = 40;
 
+/** Most the node's clock advances per timer firing: two ticks (see start()). */
+const MAX_CLOCK_STEP_MS = 2 * DEFAULT_NODE_TUNING.tickMs;
+
+/** A buffer of commit-index-only writes is flushed at the latest this long after it formed. */
+const LAZY_FLUSH_MS = 20;
+
 export class NodeHost {
   readonly node: ClusterNode;
   private readonly id: NodeId;
@@ -64,16 +71,16 @@ export class NodeHost {
   private turnMessages: PeerMessage[] = [];
   private turnReplies: ClientReply[] = [];
   private turnScheduled = false;
-  /** Output of turns whose persistence is not yet durable, in turn order. */
-  private held: Array<{ readonly messages: readonly PeerMessage[]; readonly replies: readonly ClientReply[] }> = [];
-  private flushing = false;
-  private readonly idleWaiters: Array<() => void> = [];
   private ticker: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly started = performance.now();
+  /** Every partition's group has at least two voters (replies may overtake the fsync: endTurn). */
+  private readonly multiVoter: boolean;
+  /** The clock given to node.tick (see start()). */
+  private nodeClock = 0;
   private readonly maxQueued: number;
   private readonly leaders = new Map<number, string | null>();
-  readonly stats = { turns: 0, flushes: 0, requests: 0, released: 0 };
+  readonly stats = { turns: 0, flushes: 0, requests: 0, released: 0, earlySent: 0 };
 
   constructor(opts: HostOptions) {
     this.opts = opts;
@@ -104,6 +111,7 @@ export class NodeHost {
       random: { next: (() => { const rng = seedrandom(seed); return () => rng(); })() },
     };
     this.node = new ClusterNode(config, opts.storage);
+    this.multiVoter = this.node.map.replicationFactor >= 2;
     // Client sessions: (clientId, seq) must never repeat across restarts of this node, or the
     // state machine would take a new command for a duplicate. clientId = node index and slot;
     // seq starts at epoch * 2^32 (the epoch grows on every start, persisted in the data dir).
@@ -121,7 +129,17 @@ export class NodeHost {
 
   start(): void {
     this.ticker = setInterval(() => {
-      this.node.tick(this.now());
+      // The node's clock follows the wall clock but moves at most MAX_CLOCK_STEP_MS per
+      // firing. After a stall (a slow fsync, a starved CPU) the wall clock jumps; fed as is,
+      // the core would run every tick that fell due before it sees the peer messages that
+      // queued meanwhile, so followers would time out their leader and leaders would fail
+      // checkQuorum at once — spurious elections, each stalling its partition for ~1 s. Capped,
+      // the clock catches up at twice real speed over the next firings, with the queued
+      // messages handled in between. (Raft's safety does not depend on time; reads use a
+      // ReadIndex round, not a lease.)
+      const behind = this.now() - this.nodeClock;
+      this.nodeClock += Math.min(Math.max(behind, 0), MAX_CLOCK_STEP_MS);
+      this.node.tick(this.nodeClock);
       this.afterCall();
     }, DEFAULT_NODE_TUNING.tickMs);
   }
@@ -202,48 +220,86 @@ export class NodeHost {
 
   private endTurn(): void {
     this.turnScheduled = false;
+    if (this.stopped) return;
     this.stats.turns++;
     const messages = this.turnMessages;
     const replies = this.turnReplies;
     this.turnMessages = [];
     this.turnReplies = [];
     const storage = this.opts.storage;
-    if (!this.flushing && this.held.length === 0 && !storage.hasPending()) {
-      // Nothing buffered and nothing waiting for the disk: this turn's output can go now.
+    if (!storage.hasPending()) {
       this.release(messages, replies);
       return;
     }
-    if (messages.length > 0 || replies.length > 0) this.held.push({ messages, replies });
-    if (!this.flushing) this.startFlush();
+    if (!storage.needsSync() && !this.lazyFlushDue) {
+      // Only commit indexes moved (Raft's mustSync is false): nothing released depends on
+      // them being on disk. They are written with the next turn that must sync, or shortly.
+      this.release(messages, replies);
+      this.scheduleLazyFlush();
+      return;
+    }
+    // What may leave before this turn's fsync, and why (docs/server.md, Performance):
+    // - a leader's appends and heartbeats (Raft §10.2.1: the leader writes its log in parallel
+    //   with replicating it). The leader counts itself toward a commit only on a follower's
+    //   answer, and no answer can be handled before this synchronous flush returns (it runs
+    //   within this same callback): every entry a follower can acknowledge is then durable here.
+    // - requests handed on (forward, propose): they vouch for nothing on this disk.
+    // - client replies and forward replies, when every group has at least two voters: a reply
+    //   reveals only committed (applied) state, and with two or more voters an entry commits
+    //   only on another node's acknowledgement, which arrives in a later turn than the one that
+    //   appended the entry here — whose flush has returned by then. Everything at the start of
+    //   a turn is durable, so nothing a reply depends on is in this turn's buffer. (With one
+    //   voter an entry commits in the turn that appends it: then replies wait.)
+    // What waits: acknowledgements (append-response), votes, heartbeat and read-index answers,
+    // snapshots, timeout-now — each vouches for state this turn may have just written.
+    const early: PeerMessage[] = [];
+    const late: PeerMessage[] = [];
+    for (const pm of messages) (this.mayLeaveEarly(pm) ? early : late).push(pm);
+    const earlyReplies = this.multiVoter ? replies : [];
+    if (early.length > 0 || earlyReplies.length > 0) this.release(early, earlyReplies);
+    this.stats.earlySent += early.length + earlyReplies.length;
+    if (!this.flushTurn()) return;
+    this.release(late, this.multiVoter ? [] : replies);
   }
 
-  /**
-   * Group commit: one flush at a time. While it runs, later turns keep buffering; when it is
-   * durable, its turns' output is released and everything buffered meanwhile goes into the
-   * next single transaction.
-   */
-  private startFlush(): void {
-    this.flushing = true;
-    const outs = this.held;
-    this.held = [];
+  /** Whether a message may be sent before this turn's fsync returns (see endTurn). */
+  private mayLeaveEarly(pm: PeerMessage): boolean {
+    if (pm.kind === 'forward') return true;
+    if (pm.kind === 'forward-reply') return this.multiVoter;
+    const t = pm.message.type;
+    return t === 'append' || t === 'heartbeat' || t === 'propose';
+  }
+
+  private lazyFlush: NodeJS.Timeout | null = null;
+  private lazyFlushDue = false;
+
+  private scheduleLazyFlush(): void {
+    if (this.lazyFlush !== null) return;
+    this.lazyFlush = setTimeout(() => {
+      this.lazyFlush = null;
+      this.lazyFlushDue = true;
+      // Through a turn, so that output drained meanwhile keeps its order behind the flush.
+      this.afterCall();
+    }, LAZY_FLUSH_MS);
+  }
+
+  /** Make what this turn persisted durable (one transaction, one fsync). False: the disk refused; the node stopped. */
+  private flushTurn(): boolean {
+    const storage = this.opts.storage;
+    if (!storage.hasPending()) return true;
     this.stats.flushes++;
-    this.opts.storage.flush().then(
-      () => {
-        for (const o of outs) this.release(o.messages, o.replies);
-        this.flushing = false;
-        if (this.held.length > 0 || this.opts.storage.hasPending()) this.startFlush();
-        else for (const w of this.idleWaiters.splice(0)) w();
-      },
-      (err: unknown) => {
-        this.flushing = false;
-        for (const w of this.idleWaiters.splice(0)) w();
-        if (!this.stopped) {
-          this.stopped = true;
-          this.opts.log.error('storage write failed; the node stops (nothing unflushed was acknowledged)', { error: err instanceof Error ? err.message : String(err) });
-          this.opts.onFatal(err);
-        }
-      },
-    );
+    this.lazyFlushDue = false;
+    try {
+      storage.flushSync();
+      return true;
+    } catch (err) {
+      if (!this.stopped) {
+        this.stopped = true;
+        this.opts.log.error('storage write failed; the node stops (nothing unflushed was acknowledged)', { error: err instanceof Error ? err.message : String(err) });
+        this.opts.onFatal(err);
+      }
+      return false;
+    }
   }
 
   private release(messages: readonly PeerMessage[], replies: readonly ClientReply[]): void {
@@ -298,8 +354,16 @@ export class NodeHost {
   async stop(): Promise<void> {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
-    if (!this.flushing && (this.held.length > 0 || this.opts.storage.hasPending())) this.startFlush();
-    if (this.flushing) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.lazyFlush !== null) clearTimeout(this.lazyFlush);
+    this.lazyFlush = null;
+    if (!this.stopped) {
+      // The last turn's output (if its setImmediate has not run yet) goes out once durable.
+      const messages = this.turnMessages;
+      const replies = this.turnReplies;
+      this.turnMessages = [];
+      this.turnReplies = [];
+      if (this.flushTurn()) this.release(messages, replies);
+    }
     this.stopped = true;
     for (const w of [...this.waiting.values(), ...this.queued]) this.finish(w, { kind: 'stopped' });
   }

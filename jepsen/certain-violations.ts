@@ -4,6 +4,7 @@
 // linearization, W certainly took effect and set something else, and v can never come back.
 // Found in O(n log n); the three operations are the counterexample.
 
+import { opKeys } from './models.js';
 import { resultKey } from './prune.js';
 import { neededKey } from './shrink.js';
 import type { Operation } from './types.js';
@@ -189,13 +190,20 @@ export function findProducerShortage(ops: readonly Operation[]): readonly number
   let best: readonly number[] | null = null;
   for (const [v, needers] of needersOf) {
     if (needers.length < 2 && v !== NULL_KEY) continue;
-    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters);
+    const w = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters, producersOf);
     if (w !== null && (best === null || w.length < best.length)) best = w;
   }
   return best;
 }
 
-function shortageFor(v: string, needers: Operation[], producers: readonly Operation[], okSettersByRet: readonly Operation[]): readonly number[] | null {
+function shortageFor(
+  v: string,
+  needers: Operation[],
+  producers: readonly Operation[],
+  okSettersByRet: readonly Operation[],
+  producersOf: ReadonlyMap<string, readonly Operation[]>,
+  out?: ChainMatching,
+): readonly number[] | null {
   needers.sort((a, b) => a.ret - b.ret);
   // Separators of other values by return; for each needer pair, the one called last among
   // those called after the first returned and returned before the second was called.
@@ -249,6 +257,16 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
   }
   const m = chainN.length;
   if (m < 2 && v !== NULL_KEY) return null;
+  // The window of N(0) is bounded too: by S(-1), the ok setter of another value called last
+  // among those that returned before N(0) was called (if any). The proof needs S(i-1) only to
+  // be an ok setter of another value preceding N(i) in real time, so S(-1) serves like the others.
+  let sepFirst: Operation | undefined;
+  const n0 = chainN[0] as Operation;
+  for (const s of seps) {
+    if (s.ret >= n0.call) break;
+    if (sepFirst === undefined || s.call > sepFirst.call) sepFirst = s;
+  }
+  const before = (i: number): Operation | undefined => (i > 0 ? chainS[i - 1] : sepFirst);
   // Each producer's interval [lo, hi] of chain positions it may serve.
   const intervals: Array<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }> = [];
   const firstReturnAfter = (t: number): number => {
@@ -272,12 +290,16 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
     }
     return lo;
   };
-  for (const p of producers) {
+  // A cas [v, v] is never the setter that brings v back (it needs v already), so it serves
+  // no window (proof 5c, "sharper producers").
+  const useful = producers.filter((p) => !(p.f === 'cas' && opKeys(p).a === v));
+  for (const p of useful) {
     const lo = firstReturnAfter(p.call);
     const hi = lastSepCalledBefore(p.ret);
+    if (hi === 0 && sepFirst !== undefined && !(p.ret > sepFirst.call)) continue;
     if (lo <= hi) intervals.push({ lo, hi, op: p });
   }
-  if (v === NULL_KEY) intervals.push({ lo: 0, hi: 0, op: null });
+  if (v === NULL_KEY && sepFirst === undefined) intervals.push({ lo: 0, hi: 0, op: null });
   // A producer that is itself chain needer i (a cas [v, v]) cannot serve i, only one side of
   // it; its whole interval is kept, which only gives the matching more room (sound).
   const split = intervals;
@@ -320,10 +342,282 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
     while ((got = pop()) !== undefined && got.hi < i) {
       /* expired */
     }
-    if (got === undefined) return shortageWitness(i, chainN, chainS, split);
+    if (got === undefined) {
+      // The greedy's Hall range, or the sharper matching's Hall set if that is smaller.
+      const greedy = shortageWitness(i, chainN, before, split);
+      const sharper = casShortage(v, chainN, before, split, producersOf);
+      return sharper !== null && sharper.length < greedy.length ? sharper : greedy;
+    }
   }
+  return casShortage(v, chainN, before, split, producersOf, out === undefined ? undefined : Object.assign(out, { chainN, before, intervals: split }));
+}
+
+/** What a shortage search leaves behind when every needer got a producer (for pigeonholeOrder). */
+interface ChainMatching {
+  chainN?: readonly Operation[];
+  before?: (i: number) => Operation | undefined;
+  intervals?: ReadonlyArray<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }>;
+  /** Interval index -> chain position it serves, or -1. */
+  matchOf?: Int32Array;
+}
+
+/** Edges the general matching may look at before giving up (it then reports no shortage). */
+const MATCHING_EDGES_MAX = 4_000_000;
+
+/**
+ * The sharper matching (docs/checker.md, proof 5c, "sharper producers"): a cas [x, v] with
+ * x != v can serve position i only if the register can hold x inside window i, i.e. S(i-1)
+ * produces x, or some producer of x may serve window i (called before N(i) returned and, for
+ * i > 0, returned after S(i-1) was called), or i = 0 and x is the initial null. The positions
+ * a cas may serve are then no longer an interval, so the greedy gives way to augmenting paths
+ * (Kuhn). A position left unmatched yields a Hall set X (the positions its failed search
+ * reached) with |N(X)| = |X| - 1; the witness is X's needers, the separators before them and
+ * N(X). Null when every needer gets a producer (or the graph is too large to try).
+ */
+function casShortage(
+  v: string,
+  chainN: readonly Operation[],
+  before: (i: number) => Operation | undefined,
+  intervals: ReadonlyArray<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }>,
+  producersOf: ReadonlyMap<string, readonly Operation[]>,
+  out?: ChainMatching,
+): readonly number[] | null {
+  const m = chainN.length;
+  // Per source value x: its producers by call, with the prefix maximum of their returns.
+  const reach = new Map<string, { calls: number[]; maxRet: number[] }>();
+  const canHold = (x: string, i: number): boolean => {
+    const sep = before(i);
+    if (sep !== undefined && resultKey(sep) === x) return true;
+    if (sep === undefined && x === NULL_KEY) return true;
+    let r = reach.get(x);
+    if (r === undefined) {
+      const ps = [...(producersOf.get(x) ?? [])].sort((a, b) => a.call - b.call);
+      const maxRet: number[] = [];
+      let best = Number.NEGATIVE_INFINITY;
+      for (const p of ps) maxRet.push((best = Math.max(best, p.ret)));
+      reach.set(x, (r = { calls: ps.map((p) => p.call), maxRet }));
+    }
+    // The latest-returning producer of x among those called before N(i) returned.
+    const until = (chainN[i] as Operation).ret;
+    let lo = 0;
+    let hi = r.calls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((r.calls[mid] as number) < until) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return false;
+    return sep === undefined || (r.maxRet[lo - 1] as number) > sep.call;
+  };
+  let restricted = false;
+  // Per source value x, the positions whose window can hold x (computed once per x).
+  const holds = new Map<string, Uint8Array>();
+  const holdsAt = (x: string): Uint8Array => {
+    let h = holds.get(x);
+    if (h === undefined) {
+      h = new Uint8Array(m);
+      for (let i = 0; i < m; i++) h[i] = canHold(x, i) ? 1 : 0;
+      holds.set(x, h);
+    }
+    return h;
+  };
+  // Adjacency (position -> producers) in compressed rows, each row by increasing hi: producers
+  // that can serve fewer later positions come first (as in the greedy).
+  const byHi = intervals.map((_, k) => k).sort((a, b) => (intervals[a] as { hi: number }).hi - (intervals[b] as { hi: number }).hi);
+  const rowLen = new Int32Array(m + 1);
+  const eligible = (k: number, i: number): boolean => {
+    const op = (intervals[k] as { readonly op: Operation | null }).op;
+    return op === null || op.f !== 'cas' || (holdsAt(opKeys(op).a)[i] as number) === 1;
+  };
+  let edges = 0;
+  for (const k of byHi) {
+    const it = intervals[k] as { readonly lo: number; readonly hi: number };
+    for (let i = it.lo; i <= Math.min(it.hi, m - 1); i++) {
+      if (!eligible(k, i)) restricted = true;
+      else {
+        rowLen[i + 1] = (rowLen[i + 1] as number) + 1;
+        if (++edges > MATCHING_EDGES_MAX) return null;
+      }
+    }
+  }
+  if (!restricted && out === undefined) return null; // the same graph the greedy matched in full
+  for (let i = 0; i < m; i++) rowLen[i + 1] = (rowLen[i + 1] as number) + (rowLen[i] as number);
+  const rowStart = rowLen;
+  const fill = rowStart.slice(0, m);
+  const cols = new Int32Array(edges);
+  for (const k of byHi) {
+    const it = intervals[k] as { readonly lo: number; readonly hi: number };
+    for (let i = it.lo; i <= Math.min(it.hi, m - 1); i++) {
+      if (!eligible(k, i)) continue;
+      cols[fill[i] as number] = k;
+      fill[i] = (fill[i] as number) + 1;
+    }
+  }
+  const matchOf = new Int32Array(intervals.length).fill(-1); // producer -> position
+  const seenAt = new Int32Array(intervals.length).fill(-1);
+  const posSeen = new Uint8Array(m);
+  let work = 0;
+  const augment = (i: number, stamp: number): boolean => {
+    posSeen[i] = 1;
+    const a = rowStart[i] as number;
+    const b = rowStart[i + 1] as number;
+    for (let e = a; e < b; e++) {
+      const k = cols[e] as number;
+      if (matchOf[k] === -1 && seenAt[k] !== stamp) {
+        seenAt[k] = stamp;
+        matchOf[k] = i;
+        return true;
+      }
+    }
+    for (let e = a; e < b; e++) {
+      const k = cols[e] as number;
+      if (++work > MATCHING_EDGES_MAX * 4) throw new GiveUp();
+      if (seenAt[k] === stamp) continue;
+      seenAt[k] = stamp;
+      const j = matchOf[k] as number;
+      if (j === -1 || augment(j, stamp)) {
+        matchOf[k] = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  try {
+    for (let i = 0; i < m; i++) {
+      posSeen.fill(0);
+      if (augment(i, i)) continue;
+      // Hall set: the positions this failed search reached; its neighbours are the producers
+      // it marked, each matched to one of those positions other than i.
+      const ids = new Set<number>();
+      for (let p = 0; p < m; p++) {
+        if (posSeen[p] === 0) continue;
+        ids.add((chainN[p] as Operation).id);
+        const sep = before(p);
+        if (sep !== undefined) ids.add(sep.id);
+      }
+      for (let k = 0; k < intervals.length; k++) {
+        const op = (intervals[k] as { readonly op: Operation | null }).op;
+        if (seenAt[k] === i && op !== null) ids.add(op.id);
+      }
+      return [...ids].sort((a, b) => a - b);
+    }
+  } catch (e) {
+    // Too much work, or a path deeper than the stack: no verdict from this rule (sound).
+    if (e instanceof GiveUp || e instanceof RangeError) return null;
+    throw e;
+  }
+  if (out !== undefined) out.matchOf = matchOf;
   return null;
 }
+
+/**
+ * A linearization built from the pigeonhole matching, for sets made only of one chain: the
+ * needers of one value v (all in the chain), the chain's separators, and producers of v. When
+ * every needer has its own producer, the order S(-1), p(0), N(0), S(0), p(1), N(1), ... (each
+ * producer p(i) just before N(i), unmatched ok writes of v just before the needer of a window
+ * they may serve, unmatched info producers left out) respects real time (every op placed in
+ * window i may serve it) and the model (each needer sees v). The caller replays it
+ * (replay.ts), so a flaw here could only cost time. Null when the set has any other shape.
+ */
+export function pigeonholeOrder(ops: readonly Operation[]): readonly number[] | null {
+  return chainDecision(ops)?.order ?? null;
+}
+
+/**
+ * For a set whose ok needers all need one value: the pigeonhole rule on it (`shortage`, as
+ * findProducerShortage would give) and, when that finds none, the order above (`order`, or
+ * null if the set has another shape). Null when the needers need several values (then ask
+ * findProducerShortage). One chain and one matching serve both answers.
+ */
+export function chainDecision(ops: readonly Operation[]): { readonly shortage: readonly number[] | null; readonly order: readonly number[] | null } | null {
+  const none = { shortage: null, order: null };
+  let v: string | null = null;
+  const needers: Operation[] = [];
+  const producersOf = new Map<string, Operation[]>();
+  const okSetters: Operation[] = [];
+  for (const op of ops) {
+    const need = neededKey(op);
+    // An info cas needs its expected value only if it takes effect; left out, it needs nothing.
+    if (need !== null && op.status === 'ok') {
+      if (!Number.isFinite(op.ret)) return null; // forced: leave it to findProducerShortage
+      if (v === null) v = need;
+      else if (v !== need) return null; // several values: not this shape
+      needers.push(op);
+    }
+    const r = resultKey(op);
+    if (r !== null) {
+      let list = producersOf.get(r);
+      if (list === undefined) producersOf.set(r, (list = []));
+      list.push(op);
+      if (op.status === 'ok' && Number.isFinite(op.ret)) okSetters.push(op);
+    }
+  }
+  if (v === null || needers.length === 0) {
+    // Nothing needs any value: only writes and deletes must happen, and any order by call
+    // respects real time (if a returned before b was called, a was called first).
+    const order = ops.filter((op) => op.status === 'ok').sort((a, b) => a.call - b.call).map((op) => op.id);
+    return { shortage: null, order };
+  }
+  okSetters.sort((a, b) => a.ret - b.ret);
+  const out: ChainMatching = {};
+  const shortage = shortageFor(v, needers, producersOf.get(v) ?? [], okSetters, producersOf, out);
+  if (shortage !== null) return { shortage, order: null };
+  const { chainN, before, intervals, matchOf } = out;
+  if (chainN === undefined || before === undefined || intervals === undefined || matchOf === undefined) return none;
+  const m = chainN.length;
+  if (m !== needers.length) return none;
+  const matched: Array<Operation | null | undefined> = new Array(m).fill(undefined);
+  const extra: Operation[][] = Array.from({ length: m }, () => []);
+  intervals.forEach((it, k) => {
+    const at = matchOf[k] as number;
+    if (at >= 0) matched[at] = it.op;
+    else if (it.op !== null && it.op.status === 'ok') (extra[it.lo] as Operation[]).push(it.op);
+  });
+  if (matched.some((p) => p === undefined)) return none;
+  // Every other op must be a chain separator, S(-1), or an info producer of v left out.
+  const order: number[] = [];
+  const placed = new Set<number>();
+  const place = (op: Operation): void => {
+    if (placed.has(op.id)) return;
+    placed.add(op.id);
+    order.push(op.id);
+  };
+  for (let i = 0; i < m; i++) {
+    const sep = before(i);
+    if (sep !== undefined) place(sep);
+    const p = matched[i];
+    if (p !== null && p !== undefined) place(p);
+    for (const e of extra[i] as Operation[]) {
+      if (e.f !== 'write' && e.f !== 'delete') return none;
+      place(e);
+    }
+    place(chainN[i] as Operation);
+  }
+  // Ok setters of other values the chain did not use (two separators in one gap, say) go
+  // just before a chain separator that is an unconditional setter (which overwrites them), at
+  // the first place real time allows.
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  for (const op of ops) {
+    if (placed.has(op.id) || op.status !== 'ok') continue;
+    if (resultKey(op) === null || resultKey(op) === v || !Number.isFinite(op.ret)) return none;
+    const n = order.length;
+    const maxCallBefore = new Float64Array(n + 1).fill(Number.NEGATIVE_INFINITY);
+    for (let k = 0; k < n; k++) maxCallBefore[k + 1] = Math.max(maxCallBefore[k] as number, (byId.get(order[k] as number) as Operation).call);
+    const minRetFrom = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+    for (let k = n - 1; k >= 0; k--) minRetFrom[k] = Math.min(minRetFrom[k + 1] as number, (byId.get(order[k] as number) as Operation).ret);
+    let at = -1;
+    for (let k = 0; k < n && at < 0; k++) {
+      const here = byId.get(order[k] as number) as Operation;
+      if ((here.f === 'write' || here.f === 'delete') && (maxCallBefore[k] as number) < op.ret && (minRetFrom[k] as number) > op.call) at = k;
+    }
+    if (at < 0) return none;
+    order.splice(at, 0, op.id);
+    placed.add(op.id);
+  }
+  return { shortage: null, order };
+}
+
+class GiveUp extends Error {}
 
 /**
  * Needer i found no producer. Hall's theorem: some set of positions has fewer eligible
@@ -335,7 +629,7 @@ function shortageFor(v: string, needers: Operation[], producers: readonly Operat
 function shortageWitness(
   i: number,
   chainN: readonly Operation[],
-  chainS: readonly Operation[],
+  before: (i: number) => Operation | undefined,
   intervals: ReadonlyArray<{ readonly lo: number; readonly hi: number; readonly op: Operation | null }>,
 ): readonly number[] {
   // Greedy may fail at i because earlier needers used producers a later range needs; so look
@@ -375,7 +669,10 @@ function shortageWitness(
   const reach = intervals.filter((it) => it.lo <= i);
   const ids = new Set<number>();
   for (let k = j; k <= i; k++) ids.add((chainN[k] as Operation).id);
-  for (let k = Math.max(0, j - 1); k < i; k++) ids.add((chainS[k] as Operation).id);
+  for (let k = j; k <= i; k++) {
+    const sep = before(k);
+    if (sep !== undefined) ids.add(sep.id);
+  }
   for (const it of reach) if (it.op !== null && it.hi >= j) ids.add(it.op.id);
   return [...ids].sort((a, b) => a - b);
 }

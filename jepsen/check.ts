@@ -18,7 +18,8 @@ import { pruneRegisterOps, resultKey } from './prune.js';
 import { neededKey, shrinkCounterexample, soundRemoval } from './shrink.js';
 import type { CheckResult, HistoryEvent, Model, Operation, PartitionResult, Verdict } from './types.js';
 import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
-import { findCertainStaleRead, findProducerShortage, findReadWithoutSource } from './certain-violations.js';
+import { findCertainStaleRead, findProducerShortage, findReadWithoutSource, chainDecision } from './certain-violations.js';
+import { replayAccepts } from './replay.js';
 import { searchFrontier } from './frontier-search.js';
 import { explainCounterexample } from './explain.js';
 
@@ -76,8 +77,14 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   if (stale !== null) return { valid: false, linearized: [], method: `stale-read${prunedNote}`, steps: kept.length, kept, witness: stale };
   const sourceless = findReadWithoutSource(kept);
   if (sourceless !== null) return { valid: false, linearized: [], method: `no-source${prunedNote}`, steps: kept.length, kept, witness: sourceless };
-  const shortage = findProducerShortage(kept);
+  // One needed value (what shrinking a pigeonhole counterexample tries): one chain and one
+  // matching give the rule's verdict and, failing a shortage, an order built from the
+  // matching, which counts only once an independent replay accepts it.
+  const chain = chainDecision(kept);
+  const shortage = chain === null ? findProducerShortage(kept) : chain.shortage;
   if (shortage !== null) return { valid: false, linearized: [], method: `pigeonhole${prunedNote}`, steps: kept.length, kept, witness: shortage };
+  const order = chain?.order ?? null;
+  if (order !== null && replayAccepts(model, kept, order)) return { valid: true, linearized: order, method: `pigeonhole-order${prunedNote}`, steps: kept.length, kept };
   const r = searchFrontier(model, kept, {
     ...limits,
     readOnly: (op) => op.f === 'read' && op.status === 'ok',
@@ -109,6 +116,7 @@ export function checkPart(
   const byId = new Map(ops.map((op) => [op.id, op]));
   const all = d.kept.map((op) => byId.get(op.id) as Operation);
   let start = all;
+  let fromEvidence = false;
   if (d.witness !== undefined) {
     // Start from the witness, reached from the whole part by sound removals only (so the
     // counterexample stays a proof about the history), if it is still not linearizable.
@@ -121,7 +129,10 @@ export function checkPart(
       // when sound removals cannot reach it (removing a cas that feeds its reads would take
       // the reads too). Shrinking goes on from it by sound removals.
       const own = all.filter((op) => keep.has(op.id));
-      if (decidePart(model, own, limits).valid === false) start = own;
+      if (decidePart(model, own, limits).valid === false) {
+        start = own;
+        fromEvidence = true;
+      }
     }
   }
   const shrunk = shrinkCounterexample(start, {
@@ -130,6 +141,10 @@ export function checkPart(
       return { valid: r.valid, steps: r.steps };
     },
     maxSteps: options.shrinkSteps ?? SHRINK_STEPS_DEFAULT,
+    // The pigeonhole evidence is a Hall set, tight but for the odd surplus needer or
+    // producer: single removals straight away (each decided by the rule or by
+    // pigeonholeOrder's replayed order, rarely by the search).
+    ...(fromEvidence ? { startChunk: 1 } : {}),
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
   });
   return {

@@ -157,7 +157,7 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
     for (let i = 0; i < n; i++) {
       const op = ops[i] as Operation;
       const v = opProd[i] as number;
-      if (op.status === 'ok' && Number.isFinite(op.ret) && unconditional(op) && v >= 0 && pendNeed[v] === 0) invisibleOp[i] = 1;
+      if (op.status === 'ok' && Number.isFinite(op.ret) && unconditional(op) && v >= 0 && pendAny[v] === 0) invisibleOp[i] = 1;
     }
   }
 
@@ -172,7 +172,10 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
   // of a value is also the earliest return of an ok op that needs that value (it must be
   // linearized before that one). Only the order depends on this, never the verdict.
   const urgency = new Float64Array(n);
-  ops.forEach((op, i) => (urgency[i] = invisibleOp[i] === 1 ? Number.MAX_VALUE : op.ret));
+  // A never-returning conditional op (an info cas) is tried before never-returning
+  // unconditional ones (info writes): it is legal only in some states, a write in all, so
+  // spending the cas while it fits leaves the writes for later (order only).
+  ops.forEach((op, i) => (urgency[i] = invisibleOp[i] === 1 || (!Number.isFinite(op.ret) && !unconditional(op) && !readOnly(op)) ? Number.MAX_VALUE : op.ret));
   if (values !== undefined) {
     const producerOf = new Map<number, number>();
     for (let i = 0; i < n; i++) {
@@ -348,7 +351,11 @@ export function searchFrontier<S>(model: Model<S>, ops: readonly Operation[], op
       }
       cands.length = w;
     }
-    cands.sort((a, b) => (urgency[a] as number) - (urgency[b] as number) || (ops[a] as Operation).call - (ops[b] as Operation).call);
+    // A write of the value the register already holds changes nothing now; it goes last
+    // (order only: it is still tried).
+    const nowValue = stateIndex(state);
+    const due = (i: number): number => (nowValue >= 0 && opProd[i] === nowValue && unconditional(ops[i] as Operation) ? Number.POSITIVE_INFINITY : (urgency[i] as number));
+    cands.sort((a, b) => due(a) - due(b) || (urgency[a] as number) - (urgency[b] as number) || (ops[a] as Operation).call - (ops[b] as Operation).call);
     // Of several never-returning candidates that do the same thing, trying the earliest
     // called is enough: the others lead to mirror-image configurations.
     let seen: Set<string> | undefined;

@@ -72,6 +72,11 @@ export interface ShrinkOptions {
   /** Total work allowed for shrinking (deterministic). */
   readonly maxSteps: number;
   readonly deadlineMs?: number;
+  /**
+   * First chunk size (default: half the set). 1 goes straight to single removals, for a start
+   * that is already nearly minimal (a rule's own evidence), where large chunks only cost time.
+   */
+  readonly startChunk?: number;
 }
 
 export interface ShrinkResult {
@@ -108,7 +113,7 @@ export function shrinkCounterexample(failing: readonly Operation[], options: Shr
       return need !== null && need !== NULL_KEY && producedAtStart.has(need) && !produced.has(need);
     });
   };
-  let chunk = Math.max(1, Math.ceil(current.length / 2));
+  let chunk = Math.max(1, Math.min(options.startChunk ?? Number.POSITIVE_INFINITY, Math.ceil(current.length / 2)));
   for (;;) {
     let removedAny = false;
     for (let start = 0; start < current.length; ) {

@@ -8,8 +8,12 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Operator actions rather than failures (docs/operations.md); drawn from their own stream, so they move no other fault. */
 export const NODE_OP_KINDS: readonly FaultKind[] = ['stepdown', 'drain'];
 
-/** The share of swarm seeds given to each leader-hunting story; the rest stay broad. */
-export const HUNT_SHARE = { deposed: 0.3, shortReigns: 0.25 } as const;
+/**
+ * The share of swarm seeds given to each leader-hunting story; the rest stay broad. A `phased`
+ * seed runs all three stories one after another (in a drawn order, each over about a third of
+ * the fault window), so one seed can catch a stale read, a Figure-8 commit and a double vote.
+ */
+export const HUNT_SHARE = { deposed: 0.1, shortReigns: 0.1, phased: 0.55 } as const;
 
 export const PARTITION_SHAPES = ['halves', 'majority-minority', 'bridge', 'one-way', 'isolate-leader', 'isolate-node', 'isolate-next-leader', 'leader-minority'] as const;
 export type PartitionShape = (typeof PARTITION_SHAPES)[number];
@@ -17,11 +21,29 @@ export type PartitionShape = (typeof PARTITION_SHAPES)[number];
 const BROAD_SHAPES: readonly PartitionShape[] = PARTITION_SHAPES.slice(0, 6);
 
 /** Which node a fault hits: a fixed node index, or whoever leads partition 0 when it fires. */
-export type Target = { readonly node: number } | { readonly leader: true };
+export type Target =
+  | { readonly node: number }
+  | { readonly leader: true }
+  /** The k-th replica (mod the replication factor) of partition 0, the group the stories hunt. */
+  | { readonly replica: number };
 
 export type FaultEvent =
-  /** Cut links in the given shape; `pick` seeds the choice of sides when it fires. */
-  | { readonly kind: 'partition'; readonly atMs: number; readonly durationMs: number; readonly shape: PartitionShape; readonly pick: number }
+  /**
+   * Cut links in the given shape; `pick` seeds the choice of sides when it fires. For
+   * `isolate-next-leader`: `afterElectionMs` delays the cut after the election (default 0), and
+   * `heals` names (by its `pick`) an earlier partition whose cut ends the moment this one starts.
+   */
+  | {
+      readonly kind: 'partition';
+      readonly atMs: number;
+      readonly durationMs: number;
+      readonly shape: PartitionShape;
+      readonly pick: number;
+      readonly afterElectionMs?: number;
+      readonly heals?: number;
+      /** With `heals`: end that cut this long after this one starts (default 0). */
+      readonly healsAfterMs?: number;
+    }
   /** Crash `count` nodes at once (the first is `target`), restarting each after `durationMs`. */
   | { readonly kind: 'crash'; readonly atMs: number; readonly durationMs: number; readonly target: Target; readonly count: number; readonly torn: boolean; readonly pick: number }
   | { readonly kind: 'pause'; readonly atMs: number; readonly durationMs: number; readonly target: Target }
@@ -60,7 +82,10 @@ export function parseFaults(text: string): ReadonlySet<FaultKind> {
  * (`leader-minority`, then `isolate-next-leader`) that leave two reigns' last entries on two
  * different minorities (Figure 8).
  */
-export type LeaderHunt = 'none' | 'deposed' | 'short-reigns';
+export type LeaderHunt = 'none' | 'deposed' | 'short-reigns' | 'phased';
+
+/** One story, as a `phased` seed runs it over part of its fault window. */
+export type Story = 'deposed' | 'short-reigns' | 'storm';
 
 /** How one seed's faults look (swarm testing). Recorded in the result so a run explains itself. */
 export interface FaultProfile {
@@ -69,6 +94,8 @@ export interface FaultProfile {
   readonly leaderFocus: boolean;
   /** Which leader-hunting story (when `leaderFocus`): see `LeaderHunt`. */
   readonly hunt: LeaderHunt;
+  /** For `phased` seeds: the stories and their windows, in order. */
+  readonly phases: readonly { readonly story: Story; readonly fromMs: number; readonly toMs: number }[];
   readonly crashStorm: boolean;
   readonly partitionPerSec: number;
   readonly crashPerSec: number;
@@ -89,6 +116,8 @@ export function generateSchedule(
   swarm: boolean,
   nodes: number,
   faultEndMs: number,
+  /** When the faults will actually stop (the heal); the stories are laid out before it. Default faultEndMs. */
+  healAtMs: number = faultEndMs,
   partitions = 1,
 ): { readonly schedule: FaultSchedule; readonly profile: FaultProfile } {
   // The node operations are drawn at the end from their own stream (see below).
@@ -97,7 +126,14 @@ export function generateSchedule(
   // leader and most crashes hit it. Deposed leaders that still serve, and minority-only tails
   // of short reigns (Figure 8), come from here.
   const huntDraw = rng.next();
-  const hunt: LeaderHunt = huntDraw < HUNT_SHARE.deposed ? 'deposed' : huntDraw < HUNT_SHARE.deposed + HUNT_SHARE.shortReigns ? 'short-reigns' : 'none';
+  const hunt: LeaderHunt =
+    huntDraw < HUNT_SHARE.deposed
+      ? 'deposed'
+      : huntDraw < HUNT_SHARE.deposed + HUNT_SHARE.shortReigns
+        ? 'short-reigns'
+        : huntDraw < HUNT_SHARE.deposed + HUNT_SHARE.shortReigns + HUNT_SHARE.phased
+          ? 'phased'
+          : 'none';
   const leaderFocus = hunt !== 'none';
   const deposed = hunt === 'deposed';
   const enabled = FAULT_KINDS.filter(
@@ -117,34 +153,31 @@ export function generateSchedule(
 
   // Log-uniform intensities: as many seeds with rare, long faults as with storms of short ones.
   const logUniform = (lo: number, hi: number): number => Math.exp(rng.range(Math.log(lo), Math.log(hi)));
-  const partitionPerSec = on('partition') ? (deposed ? logUniform(0.3, 1.5) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 2)) : 0;
-  const partitionMeanMs = deposed ? logUniform(500, 4000) : leaderFocus ? logUniform(100, 1500) : logUniform(50, 6000);
-  poisson(partitionPerSec, (atMs) => {
-    const r = leaderFocus ? rng.next() : 1;
-    if (hunt === 'short-reigns' && r < 0.6) {
-      // Figure 8 in two cuts: the leader goes into a minority (alone or with a follower) and
-      // keeps appending client writes there; the leader the majority elects instead is cut off
-      // the moment it wins, holding only its own first writes, and stays cut until after the
-      // first minority is back. Whoever wins next holds the first tail but not the second.
-      const firstMs = 150 + rng.exp(partitionMeanMs);
-      events.push({ kind: 'partition', atMs, durationMs: firstMs, shape: 'leader-minority', pick: rng.int(0, 1e9) });
-      events.push({ kind: 'partition', atMs, durationMs: firstMs + 100 + rng.exp(partitionMeanMs), shape: 'isolate-next-leader', pick: rng.int(0, 1e9) });
-      return;
+  // Leader-hunting seeds run their stories (one, or all three in turn for `phased`); broad
+  // seeds draw partitions and crashes of every shape.
+  const phases: { story: Story; fromMs: number; toMs: number }[] = [];
+  if (leaderFocus) {
+    const stories: Story[] = hunt === 'phased' ? ['deposed', 'short-reigns', 'storm'] : [hunt === 'deposed' ? 'deposed' : 'short-reigns'];
+    for (let i = stories.length - 1; i > 0; i--) {
+      const j = rng.int(0, i);
+      [stories[i], stories[j]] = [stories[j]!, stories[i]!];
     }
-    const shape: PartitionShape = leaderFocus && r < 0.75 ? 'isolate-leader' : rng.pick(BROAD_SHAPES);
-    events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape, pick: rng.int(0, 1e9) });
+    storyEvents(rng, nodes, Math.min(faultEndMs, healAtMs), logUniform, stories, on('disk'), events, phases);
+  }
+  const partitionPerSec = !leaderFocus && on('partition') ? logUniform(0.05, 2) : 0;
+  const partitionMeanMs = logUniform(50, 6000);
+  poisson(partitionPerSec, (atMs) => {
+    events.push({ kind: 'partition', atMs, durationMs: 50 + rng.exp(partitionMeanMs), shape: rng.pick(BROAD_SHAPES), pick: rng.int(0, 1e9) });
   });
 
-  // Some seeds get a crash storm: processes dying every few tens of milliseconds and
+  // Half the broad seeds get a crash storm: processes dying every few tens of milliseconds and
   // restarting at once (a crash-looping supervisor), which is where a forgotten vote shows.
-  // Not in the deposed-leader story (a storm would soon crash the deposed leader too); broad
-  // seeds get them more often to make up for it.
-  const storm = on('crash') && rng.chance(leaderFocus ? 0.25 : 0.5) && !deposed;
-  const crashPerSec = on('crash') ? (storm ? logUniform(5, 25) : deposed ? logUniform(0.1, 1) : leaderFocus ? logUniform(0.5, 3) : logUniform(0.05, 3)) : 0;
-  const downMeanMs = storm ? logUniform(1, 20) : leaderFocus ? logUniform(50, 800) : logUniform(2, 4000);
+  // Phased seeds run one as their `storm` story.
+  const storm = hunt === 'phased' || (!leaderFocus && on('crash') && rng.chance(0.5));
+  const crashPerSec = !leaderFocus && on('crash') ? (storm ? logUniform(5, 25) : logUniform(0.05, 3)) : 0;
+  const downMeanMs = storm ? logUniform(1, 20) : logUniform(2, 4000);
   const multiCrash = rng.range(0, 0.5);
-  // A deposed leader must live on to serve stale reads; crashing it ends the story.
-  const leaderBias = deposed ? rng.range(0, 0.2) : leaderFocus ? rng.range(0.5, 0.9) : rng.range(0, 0.5);
+  const leaderBias = rng.range(0, 0.5);
   poisson(crashPerSec, (atMs) =>
     events.push({
       kind: 'crash',
@@ -220,12 +253,123 @@ export function generateSchedule(
   events.sort((a, b) => a.atMs - b.atMs);
   return {
     schedule: events,
-    profile: { enabled, leaderFocus, hunt, crashStorm: storm, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
+    profile: { enabled, leaderFocus, hunt, phases, crashStorm: storm, partitionPerSec, crashPerSec, pausePerSec, lossRate, duplicateRate, reorderRate },
   };
 }
 
+/**
+ * Figure 8 of the Raft paper as three cuts. (1) The leader L1 goes into a minority (alone or
+ * with a follower F) and keeps appending client writes there (term t). (2) The leader the
+ * majority elects instead, A (term t+1), is cut off the moment it wins, holding its own first
+ * writes alone; (1) heals a little later, both old leaders having taken client writes alone. (3) L1 (or F) wins again (term t+2) and starts copying its old
+ * tail to the others; a few milliseconds later it is cut off and, at that same moment, A comes
+ * back. A correct leader has committed nothing of its old tail yet (only an entry of its own term
+ * commits by counting, and there is none on a majority); a leader that counts replicas of old
+ * entries has, and A — whose last entry is of a newer term than that tail — can now be elected
+ * and overwrite it.
+ */
+function figureEight(rng: Rng, atMs: number, meanMs: number, events: FaultEvent[]): number {
+  // Event-driven, so it does not depend on how long elections take: (1) lasts until A's
+  // election ends it (or at most this long); (2) lasts until (3) ends it.
+  const firstPick = rng.int(0, 1e9);
+  const aPick = rng.int(0, 1e9);
+  const spanMs = 3000 + rng.exp(meanMs);
+  events.push({ kind: 'partition', atMs, durationMs: spanMs, shape: 'leader-minority', pick: firstPick });
+  // A reigns alone a while (taking the writes clients send it directly) before (1) heals.
+  events.push({ kind: 'partition', atMs, durationMs: spanMs, shape: 'isolate-next-leader', pick: aPick, heals: firstPick, healsAfterMs: rng.range(150, 1200) });
+  // Armed right after (2), so it takes the election after A's.
+  events.push({ kind: 'partition', atMs: atMs + 1, durationMs: 300 + rng.exp(meanMs), shape: 'isolate-next-leader', pick: rng.int(0, 1e9), afterElectionMs: rng.range(1, 30), heals: aPick });
+  return atMs + spanMs;
+}
+
+/**
+ * A leader-hunting seed's partitions and crashes: its stories in the given order, each over its
+ * own part of [0, faultEndMs) (one story: all of it; three: a fifth to a half each).
+ * - deposed: long isolations of the leader and rare crashes, mostly of followers, so a deposed
+ *   leader serves on in a minority while the majority elects another and commits (stale reads);
+ * - short-reigns: the three-cut Figure-8 construction (figureEight), one at a time, between
+ *   short isolations of the leader, and frequent crashes of the leader;
+ * - storm: processes crash-looping every few tens of milliseconds, restarting at once (where a
+ *   forgotten vote turns into two votes in one term).
+ */
+function storyEvents(
+  rng: Rng,
+  nodes: number,
+  faultEndMs: number,
+  logUniform: (lo: number, hi: number) => number,
+  stories: readonly Story[],
+  tornAllowed: boolean,
+  events: FaultEvent[],
+  phases: { story: Story; fromMs: number; toMs: number }[],
+): void {
+  const cuts = [0];
+  if (stories.length === 3) {
+    const w1 = rng.range(0.2, 0.45);
+    const w2 = rng.range(0.2, Math.min(0.45, 0.8 - w1));
+    cuts.push(w1 * faultEndMs, (w1 + w2) * faultEndMs);
+  }
+  cuts.push(faultEndMs);
+  // Stories hunt partition 0's group: a crash of a node outside it (at RF below the node count)
+  // does nothing to the story.
+  const target = (leaderBias: number): Target => (rng.chance(leaderBias) ? { leader: true } : { replica: rng.int(0, nodes - 1) });
+  const poissonIn = (perSec: number, from: number, to: number, f: (atMs: number) => void): void => {
+    let t = from + rng.exp(1000 / perSec);
+    while (t < to) {
+      f(t);
+      t += rng.exp(1000 / perSec);
+    }
+  };
+  const crash = (atMs: number, downMeanMs: number, leaderBias: number, multi: number): void => {
+    events.push({
+      kind: 'crash',
+      atMs,
+      durationMs: 1 + rng.exp(downMeanMs),
+      target: target(leaderBias),
+      count: rng.chance(multi) ? rng.int(2, nodes) : 1,
+      torn: tornAllowed && rng.chance(0.5),
+      pick: rng.int(0, 1e9),
+    });
+  };
+  stories.forEach((story, k) => {
+    const from = cuts[k]!;
+    const to = cuts[k + 1]!;
+    phases.push({ story, fromMs: from, toMs: to });
+    if (story === 'deposed') {
+      const meanMs = logUniform(500, 4000);
+      poissonIn(logUniform(0.3, 1.5), from, to, (atMs) => {
+        const shape: PartitionShape = rng.chance(0.75) ? 'isolate-leader' : rng.pick(BROAD_SHAPES);
+        // Healed by the end of the phase, so the next story starts from a whole cluster.
+        events.push({ kind: 'partition', atMs, durationMs: Math.min(50 + rng.exp(meanMs), Math.max(50, to - atMs)), shape, pick: rng.int(0, 1e9) });
+      });
+      // A deposed leader must live on to serve stale reads; crashing it ends the story.
+      const bias = rng.range(0, 0.2);
+      poissonIn(logUniform(0.1, 1), from, to, (atMs) => crash(atMs, logUniform(50, 800), bias, 0));
+    } else if (story === 'short-reigns') {
+      // One construction at a time (overlapping ones would spend each other's armed cuts).
+      const meanMs = logUniform(100, 1000);
+      let t = from + rng.exp(300);
+      while (t < to) {
+        if (rng.chance(0.7)) t = figureEight(rng, t, meanMs, events) + rng.exp(300);
+        else {
+          const d = 50 + rng.exp(meanMs);
+          events.push({ kind: 'partition', atMs: t, durationMs: d, shape: rng.chance(0.75) ? 'isolate-leader' : rng.pick(BROAD_SHAPES), pick: rng.int(0, 1e9) });
+          t += d + rng.exp(300);
+        }
+      }
+      const bias = rng.range(0.5, 0.9);
+      const downMeanMs = logUniform(50, 800);
+      poissonIn(logUniform(0.3, 2), from, to, (atMs) => crash(atMs, downMeanMs, bias, 0.2));
+    } else {
+      const downMeanMs = logUniform(1, 20);
+      const bias = rng.range(0.3, 0.9);
+      const multi = rng.range(0, 0.5);
+      poissonIn(logUniform(5, 25), from, to, (atMs) => crash(atMs, downMeanMs, bias, multi));
+    }
+  });
+}
+
 export function describeFault(f: FaultEvent): string {
-  const tgt = (t: Target): string => ('leader' in t ? 'the leader' : `n${t.node + 1}`);
+  const tgt = (t: Target): string => ('leader' in t ? 'the leader' : 'replica' in t ? `replica ${t.replica + 1} of p0` : `n${t.node + 1}`);
   switch (f.kind) {
     case 'partition':
       return `partition ${f.shape} for ${f.durationMs.toFixed(0)}ms`;

@@ -252,7 +252,8 @@ class World {
     let schedule: FaultSchedule;
     if (o.schedule !== undefined) schedule = o.schedule;
     else {
-      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, o.durationMs, o.partitions);
+      // The heal time does not depend on what the schedule changes (client timeouts and election ticks are drawn above).
+      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, o.durationMs, o.durationMs - settleMs(o.durationMs, drawn), o.partitions);
       schedule = g.schedule;
       profile = g.profile;
     }
@@ -262,13 +263,17 @@ class World {
       ...drawn.workload,
       ...(heavy ? { clients: Math.max(drawn.workload.clients, 12), opsPerSec: Math.max(drawn.workload.opsPerSec, 200) } : {}),
       // A stale read needs a read to land on the deposed leader.
-      ...(heavy && profile?.hunt === 'deposed' ? { readRatio: Math.max(drawn.workload.readRatio, 0.5) } : {}),
+      ...(heavy && (profile?.hunt === 'deposed' || profile?.hunt === 'phased') ? { readRatio: Math.max(drawn.workload.readRatio, 0.5) } : {}),
       ...(o.workloadConfig ?? {}),
     };
     // ...and mostly run without check-quorum (etcd's default), so a deposed leader lingers.
     const focusRng = this.rng.fork('focus');
     const deposed = heavy && profile?.hunt === 'deposed';
-    const raft = heavy && focusRng.chance(deposed ? 0.9 : 0.7) ? { ...drawn.raft, checkQuorum: false } : drawn.raft;
+    const phased = heavy && profile?.hunt === 'phased';
+    let raft = heavy && focusRng.chance(deposed ? 0.9 : phased ? 0.8 : 0.7) ? { ...drawn.raft, checkQuorum: false } : drawn.raft;
+    // Phased seeds also run the Figure-8 story: about one command per append message there
+    // (see sim/tuning.ts), so a new leader's old entries travel without what follows them.
+    if (phased && focusRng.chance(0.6)) raft = { ...raft, maxEntriesBytesPerMsg: 72 };
     this.tuning = { ...drawn, raft, workload: wl };
     this.healAtMs = o.durationMs - settleMs(o.durationMs, this.tuning);
     this.schedule = schedule;
@@ -319,7 +324,11 @@ class World {
       roleChanged: (node: NodeId, p: number, role: Role, term: number, leader: NodeId | null, group: RaftGroup) => {
         this.trace.record(this.now, 3, s.index, ROLE_CODES[role], term, () => `${node} p${p} becomes ${role} in term ${term}${leader !== null ? ` (leader ${leader})` : ''}`);
         const armed = role === 'leader' && p === 0 ? this.armedIsolations.shift() : undefined;
-        if (armed !== undefined) this.queue.push(this.now, { t: 'isolate-elected', index: armed, node: s.index });
+        if (armed !== undefined) {
+          const f = this.schedule[armed];
+          const delay = f?.kind === 'partition' ? (f.afterElectionMs ?? 0) : 0;
+          this.queue.push(this.now + delay, { t: 'isolate-elected', index: armed, node: s.index });
+        }
         if (role === 'leader' && p === 0 && leader !== this.lastLeader) {
           this.lastLeader = leader;
           this.say(`${node} was elected leader in term ${term}`);
@@ -461,12 +470,15 @@ class World {
   }
 
   private resolve(t: Target): NodeSlot | null {
+    const group = this.map.replicasOf(partitionId(0)).map((id) => this.slots[this.nodeIndex(id)]!);
     if ('leader' in t) {
       const leader = this.currentLeader(0);
       if (leader !== null) return leader;
-      const up = this.slots.filter((s) => s.node !== null);
+      // No leader: one of partition 0's replicas that is up.
+      const up = group.filter((s) => s.node !== null);
       return up.length > 0 ? this.faultRng.pick(up) : null;
     }
+    if ('replica' in t) return group[t.replica % group.length] ?? null;
     return this.slots[t.node % this.slots.length] ?? null;
   }
 
@@ -633,6 +645,16 @@ class World {
     for (const y of others) cuts.push([node, y], [y, node]);
     this.trace.record(this.now, 4, index, node, 1, () => `fault: isolate the new leader n${node + 1}`);
     this.cutPartition(index, cuts);
+    const f = this.schedule[index]!;
+    if (f.kind === 'partition' && f.heals !== undefined) {
+      // End the named earlier cut (its own scheduled end then finds nothing to heal).
+      for (const j of this.activeCuts.keys()) {
+        const g = this.schedule[j]!;
+        if (g.kind !== 'partition' || g.pick !== f.heals) continue;
+        if ((f.healsAfterMs ?? 0) <= 0) this.faultEnd(j);
+        else this.queue.push(Math.min(this.now + f.healsAfterMs!, this.healAtMs), { t: 'fault-end', index: j });
+      }
+    }
   }
 
   private partitionCuts(f: Extract<FaultEvent, { kind: 'partition' }>): Array<readonly [number, number]> {
@@ -670,13 +692,17 @@ class World {
       }
       case 'isolate-next-leader':
       case 'isolate-leader': {
-        const leader = this.currentLeader(0)?.index ?? r.int(0, n - 1);
+        // No leader now: one of partition 0's replicas (cutting a non-replica would do nothing to it).
+        const leader = this.currentLeader(0)?.index ?? r.pick(this.map.replicasOf(partitionId(0)).map((id) => this.nodeIndex(id)));
         return both([leader], rest([leader]));
       }
       case 'leader-minority': {
-        const leader = this.currentLeader(0)?.index ?? r.int(0, n - 1);
-        const minority = Math.max(1, Math.floor((n - 1) / 2));
-        const a = [leader, ...r.subset(rest([leader]), r.int(0, minority - 1))];
+        // A minority of partition 0's group (its replicas, not the whole cluster: at RF 3 of 5
+        // nodes a cluster minority of two could be a group majority).
+        const group = this.map.replicasOf(partitionId(0)).map((id) => this.nodeIndex(id));
+        const leader = this.currentLeader(0)?.index ?? r.pick(group);
+        const minority = Math.max(1, Math.floor((group.length - 1) / 2));
+        const a = [leader, ...r.subset(group.filter((x) => x !== leader), r.int(0, minority - 1))];
         return both(a, rest(a));
       }
       case 'isolate-node': {

@@ -9,7 +9,7 @@ import { NodeHttpServer } from '@effect/platform-node';
 import { Cause, Effect, Layer, Option } from 'effect';
 import type { ServerConfig } from '../config.js';
 import { splitHostPort } from '../config.js';
-import { bulkConditionMessage, bulkOp, deleteOp, listingOf, listOp, outcomeOf, putOp, readOp, type KvOutcome } from '../kv-mapping.js';
+import { bulkConditionMessage, bulkOp, deleteOp, listingOf, listOp, outcomeOf, putOp, readOp, type Consistency, type KvOutcome } from '../kv-mapping.js';
 import {
   atomicOp,
   atomicResultOf,
@@ -30,7 +30,8 @@ import type { Value } from '../../core/storage/encoding.js';
 import type { Logger } from '../log.js';
 import type { HostResult, NodeHost } from '../node-host.js';
 import type { TcpTransport } from '../transport/tcp-transport.js';
-import { ConclaveApi, type ErrorBody } from './api.js';
+import { ConclaveApi, PutBody, type ErrorBody } from './api.js';
+import { servePlainKv, type PlainAnswer, type PlainKvDeps } from './plain-kv.js';
 import type { Metrics } from '../metrics.js';
 import type { TokenAuth } from '../auth.js';
 import type { KvOp, NodeOp } from '../../core/node/command.js';
@@ -101,12 +102,67 @@ export function notReadyReason(d: HttpDeps): string | null {
   return `${head}: elections in progress`;
 }
 
-export function apiLayer(d: HttpDeps) {
+type KvError = KvFailureBodies[keyof KvFailureBodies];
+/** A KV handler's answer: the success body, or the error body (its `error` code gives the status). */
+export type KvAnswer<A, E extends KvError = KvError> = { readonly ok: A } | { readonly err: E };
+
+/** HTTP status of an error body, as the HttpApi's error schemas annotate it (api.ts). */
+export const ERROR_STATUS: Record<KvError['error'], number> = { bad_request: 400, not_found: 404, condition_failed: 412, unavailable: 503 };
+
+/**
+ * The KV handlers' logic, shared by the HttpApi handlers and the plain hot path (plain-kv.ts):
+ * both decode with the same schemas and answer through these, so they answer alike.
+ */
+export function kvHandlers(d: Pick<HttpDeps, 'host' | 'config'>) {
   const timeoutMs = d.config.requestTimeoutMs;
-  const run = (op: KvOp): Effect.Effect<{ outcome: KvOutcome } | { fail: ReturnType<typeof unavailable> }> =>
-    Effect.promise(() => d.host.submit(op, timeoutMs)).pipe(
-      Effect.map((r) => (r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped' ? { fail: unavailableOf(r, timeoutMs) } : { outcome: outcomeOf(op, r) })),
-    );
+  const run = async (op: KvOp): Promise<{ outcome: KvOutcome } | { fail: ReturnType<typeof unavailable> }> => {
+    const r = await d.host.submit(op, timeoutMs);
+    return r.kind === 'timeout' || r.kind === 'overloaded' || r.kind === 'stopped' ? { fail: unavailableOf(r, timeoutMs) } : { outcome: outcomeOf(op, r) };
+  };
+  return {
+    async put(key: string, payload: typeof PutBody.Type): Promise<KvAnswer<{ revision: number }>> {
+      if (payload.value === undefined) return { err: badRequest("field 'value': is missing") };
+      const expected = Object.prototype.hasOwnProperty.call(payload, 'expected') ? { present: true, value: payload.expected } : { present: false, value: undefined };
+      const r = await run(putOp(key, payload.value, expected, payload.ttl));
+      if ('fail' in r) return { err: r.fail };
+      const o = r.outcome;
+      if (o.kind === 'ok') return { ok: { revision: o.revision } };
+      return { err: kvFailure(o, key) };
+    },
+    async get(key: string, consistency: Consistency | undefined): Promise<KvAnswer<{ value: unknown; revision: number }, Exclude<KvError, { error: 'condition_failed' }>>> {
+      const r = await run(readOp(key, consistency ?? 'strong'));
+      if ('fail' in r) return { err: r.fail };
+      const o = r.outcome;
+      if (o.kind === 'ok') return { ok: { value: o.value, revision: o.revision } };
+      // A read has no condition to fail; the node never answers one with cas-failed.
+      if (o.kind === 'condition-failed') return { err: unavailable('unexpected read outcome') };
+      return { err: kvFailure(o, key) };
+    },
+    async delete(key: string, expectedText: string | undefined): Promise<KvAnswer<{ revision: number }>> {
+      let expected: { value: unknown } | undefined;
+      if (expectedText !== undefined) {
+        try {
+          expected = { value: JSON.parse(expectedText) as unknown };
+        } catch {
+          return { err: badRequest("field 'expected': is not JSON (give the expected value as JSON text, e.g. expected=%22a%22)") };
+        }
+      }
+      const r = await run(deleteOp(key, expected));
+      if ('fail' in r) return { err: r.fail };
+      const o = r.outcome;
+      // The node answers a delete of an absent key with revision 0 (nothing changed).
+      if (o.kind === 'ok') return o.revision === 0 ? { err: kvFailure({ kind: 'absent' }, key) } : { ok: { revision: o.revision } };
+      return { err: kvFailure(o, key) };
+    },
+  };
+}
+
+const answerEffect = <A, E extends KvError>(p: () => Promise<KvAnswer<A, E>>): Effect.Effect<A, E> =>
+  Effect.flatMap(Effect.promise(p), (a) => ('ok' in a ? Effect.succeed(a.ok) : Effect.fail(a.err)));
+
+export function apiLayer(d: HttpDeps) {
+  const handlers = kvHandlers(d);
+  const timeoutMs = d.config.requestTimeoutMs;
 
   /**
    * Run a records or listing op: its ok value, or the error body (400 naming the field, 503
@@ -207,46 +263,9 @@ export function apiLayer(d: HttpDeps) {
       .handle('list', ({ urlParams }) =>
         runValue(() => listOp({ prefix: urlParams.prefix, start: urlParams.start, rangeEnd: urlParams.range_end, limit: urlParams.limit, offset: urlParams.offset }, urlParams.consistency ?? 'strong'), 'prefix').pipe(Effect.map(listingOf)),
       )
-      .handle('put', ({ path, payload }) =>
-        Effect.gen(function* () {
-          if (payload.value === undefined) return yield* Effect.fail(badRequest("field 'value': is missing"));
-          const expected = Object.prototype.hasOwnProperty.call(payload, 'expected') ? { present: true, value: payload.expected } : { present: false, value: undefined };
-          const r = yield* run(putOp(path.key, payload.value, expected, payload.ttl));
-          if ('fail' in r) return yield* Effect.fail(r.fail);
-          const o = r.outcome;
-          if (o.kind === 'ok') return { revision: o.revision };
-          return yield* Effect.fail(kvFailure(o, path.key));
-        }),
-      )
-      .handle('get', ({ path, urlParams }) =>
-        Effect.gen(function* () {
-          const r = yield* run(readOp(path.key, urlParams.consistency ?? 'strong'));
-          if ('fail' in r) return yield* Effect.fail(r.fail);
-          const o = r.outcome;
-          if (o.kind === 'ok') return { value: o.value, revision: o.revision };
-          // A read has no condition to fail; the node never answers one with cas-failed.
-          if (o.kind === 'condition-failed') return yield* Effect.fail(unavailable('unexpected read outcome'));
-          return yield* Effect.fail(kvFailure(o, path.key));
-        }),
-      )
-      .handle('delete', ({ path, urlParams }) =>
-        Effect.gen(function* () {
-          let expected: { value: unknown } | undefined;
-          if (urlParams.expected !== undefined) {
-            try {
-              expected = { value: JSON.parse(urlParams.expected) as unknown };
-            } catch {
-              return yield* Effect.fail(badRequest("field 'expected': is not JSON (give the expected value as JSON text, e.g. expected=%22a%22)"));
-            }
-          }
-          const r = yield* run(deleteOp(path.key, expected));
-          if ('fail' in r) return yield* Effect.fail(r.fail);
-          const o = r.outcome;
-          // The node answers a delete of an absent key with revision 0 (nothing changed).
-          if (o.kind === 'ok') return o.revision === 0 ? yield* Effect.fail(kvFailure({ kind: 'absent' }, path.key)) : { revision: o.revision };
-          return yield* Effect.fail(kvFailure(o, path.key));
-        }),
-      ),
+      .handle('put', ({ path, payload }) => answerEffect(() => handlers.put(path.key, payload)))
+      .handle('get', ({ path, urlParams }) => answerEffect(() => handlers.get(path.key, urlParams.consistency)))
+      .handle('delete', ({ path, urlParams }) => answerEffect(() => handlers.delete(path.key, urlParams.expected))),
   );
 
   const node = HttpApiBuilder.group(ConclaveApi, 'node', (h) =>
@@ -460,9 +479,31 @@ export function shapeErrorBody(status: number, body: Buffer, method: string, pat
   return { status: 400, body: { error: 'bad_request', message: describeDecodeError(parsed as never) } };
 }
 
+/**
+ * The plain hot path for PUT/GET of one key (plain-kv.ts), or null when
+ * CONCLAVE_HTTP_KV_PATH=httpapi asks for every request to go through the HttpApi (the
+ * benchmark measures both; docs/server.md, Performance).
+ */
+function plainKvDeps(d: HttpDeps, control: HttpControl): PlainKvDeps | null {
+  if (process.env['CONCLAVE_HTTP_KV_PATH'] === 'httpapi') return null;
+  const h = kvHandlers(d);
+  const answer = <A>(a: KvAnswer<A>): PlainAnswer => ('ok' in a ? { status: 200, body: a.ok } : { status: ERROR_STATUS[a.err.error], body: a.err });
+  return {
+    maxBodyBytes: d.config.maxBodyBytes,
+    put: (key, payload) => h.put(key, payload).then(answer),
+    get: (key, consistency) => h.get(key, consistency).then(answer),
+    describe: (issues) => describeDecodeError({ issues: issues.map((i) => ({ path: [...(i.path ?? [])], ...(i.message !== undefined ? { message: i.message } : {}) })) }),
+    done: (status) => {
+      const k = `${status}`;
+      control.counts.set(k, (control.counts.get(k) ?? 0) + 1);
+    },
+  };
+}
+
 /** The HTTP server as a layer: listening when built, closed when its scope closes. */
 export function httpLayer(d: HttpDeps, control: HttpControl) {
   const { host, port } = splitHostPort(d.config.http);
+  const plain = plainKvDeps(d, control);
   const serverLayer = NodeHttpServer.layer(() => {
     const s = createServer();
     s.headersTimeout = 10_000;
@@ -506,6 +547,15 @@ export function httpLayer(d: HttpDeps, control: HttpControl) {
           res.writeHead(early[0], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
           res.end(text);
           req.resume();
+          return true;
+        }
+        if (plain !== null && servePlainKv(req, res, plain)) {
+          control.inFlight++;
+          const t0 = performance.now();
+          res.once('close', () => {
+            control.inFlight--;
+            d.metrics.httpDone(req.method ?? 'GET', req.url ?? '/', res.statusCode, (performance.now() - t0) / 1000);
+          });
           return true;
         }
         shapeErrors(req, res, control, d);

@@ -3,11 +3,19 @@
 // directory to one cluster and one node.
 //
 // Group commit: the core's save()/compact() calls are synchronous, so they only buffer here;
-// the driver (node-host.ts) calls flush() once per turn of the event loop, which writes the
-// whole buffer as ONE LMDB transaction and resolves only when it is durable (with
-// overlappingSync the commit promise means committed-and-visible; we wait for `flushed`).
-// The driver holds back every message and client reply produced in that turn until then, so
+// the driver (node-host.ts) calls flushSync() once per turn of the event loop, which writes the
+// whole buffer as ONE LMDB write transaction committed synchronously on this thread. The
+// environment is opened with overlappingSync off and without noSync, so LMDB's commit itself
+// fsyncs (data pages, then the meta page) before it returns: when flushSync() returns, the turn
+// is durable — there is no separate "flushed" signal to wait for, because commit and durability
+// are one step. The driver releases the turn's messages and client replies only after that, so
 // nothing leaves that depends on state not yet on disk.
+//
+// Why synchronous: an asynchronous lmdb-js transaction (with overlappingSync) costs three hops
+// through the event loop (queue to the write thread, run the callback back on this thread,
+// commit and `flushed` resolution), and on a busy machine each hop waits for the CPU; measured
+// on the 3-node bench, a group commit took 7-190 ms that way against ~1-3 ms for the fsync.
+// A blocking fsync of ~1-3 ms per turn is the cheaper price (see docs/server.md, Performance).
 //
 // Every value is framed [CRC-32C u32 big-endian][msgpack payload], so damage at rest is found
 // on load instead of being served.
@@ -124,12 +132,14 @@ function checkLmdbHeader(file: string, dir: string): void {
 
 export class LmdbStorage implements StoragePort {
   private pending: Op[] = [];
+  /** Some pending write must be durable before the output that depends on it leaves (see needsSync). */
+  private pendingSync = false;
   /** Per partition: lowest and highest log index stored (0/0 when the log is empty). */
   private readonly first = new Map<number, number>();
   private readonly last = new Map<number, number>();
   readonly epoch: number;
   readonly stats: FlushStats = { flushes: 0, opsWritten: 0, lastFlushMs: 0 };
-  /** Test hook: each flush records 'committed' then 'durable' as its promises resolve. */
+  /** Test hook: each flush records 'committed' then 'durable' (both once the synchronous, fsyncing commit returned). */
   onFlushEvent: ((e: 'committed' | 'durable') => void) | null = null;
   /** Each durable group commit: its duration and record count (metrics). */
   onFlushed: ((ms: number, ops: number) => void) | null = null;
@@ -166,7 +176,8 @@ export class LmdbStorage implements StoragePort {
     if (!fresh) checkLmdbHeader(file, dir);
     let root: RootDatabase;
     try {
-      root = open({ path: file, noSubdir: true, overlappingSync: true, separateFlushed: true, maxDbs: 8, mapSize: 1024 * 1024 * 1024 });
+      // overlappingSync off, noSync off: a synchronous commit returns only once it is fsynced.
+      root = open({ path: file, noSubdir: true, overlappingSync: false, noSync: false, maxDbs: 8, mapSize: 1024 * 1024 * 1024 });
     } catch (err) {
       throw new DataDirError(`data dir ${dir}: ${DATA_FILE} cannot be opened (${err instanceof Error ? err.message : String(err)}): corrupt or not an LMDB file; refusing to use it`);
     }
@@ -239,6 +250,7 @@ export class LmdbStorage implements StoragePort {
 
   save(req: SaveRequest): void {
     const p = req.partition as number;
+    if (req.sync || req.snapshot !== null) this.pendingSync = true;
     if (req.snapshot !== null) {
       // An installed snapshot replaces the whole log.
       this.deleteEntries(p, this.first.get(p) ?? 0, this.last.get(p) ?? 0);
@@ -262,6 +274,7 @@ export class LmdbStorage implements StoragePort {
 
   compact(partition: PartitionId, snapshot: Snapshot): void {
     const p = partition as number;
+    this.pendingSync = true; // the port promises a compaction is durable when it returns
     this.pending.push({ t: 'put', db: this.snap, key: p, value: frame(fromSnapshot(snapshot)) });
     const first = this.first.get(p) ?? 0;
     const upTo = Math.min(snapshot.meta.index, this.last.get(p) ?? 0);
@@ -281,28 +294,45 @@ export class LmdbStorage implements StoragePort {
     return this.pending.length > 0;
   }
 
-  /** Write everything buffered as one transaction; resolves once it is durable on disk. */
-  async flush(): Promise<void> {
+  /**
+   * Whether anything buffered was saved with `sync: true` (entries, a term or vote, a
+   * snapshot) or is a compaction. False: the buffer holds only hard states whose commit index
+   * alone moved, which the Ready contract (mustSync false) lets messages overtake: a commit
+   * index is re-learnt from the leader after a crash, so losing it loses nothing acknowledged.
+   */
+  needsSync(): boolean {
+    return this.pendingSync;
+  }
+
+  /**
+   * Write everything buffered as ONE transaction and return once it is durable on disk (LMDB's
+   * synchronous commit fsyncs before returning). Throws when the disk refuses the write; then
+   * nothing of the buffer was committed.
+   */
+  flushSync(): void {
     if (this.pending.length === 0) return;
     const ops = this.pending;
     this.pending = [];
+    this.pendingSync = false;
     const started = performance.now();
-    const committed = this.root.transaction(() => {
+    this.root.transactionSync(() => {
       for (const op of ops) {
-        if (op.t === 'put') void op.db.put(op.key, op.value);
-        else void op.db.remove(op.key);
+        if (op.t === 'put') op.db.putSync(op.key, op.value);
+        else op.db.removeSync(op.key);
       }
     });
-    await committed;
     this.onFlushEvent?.('committed');
-    // Committed is only visible; the durable signal is separate under overlappingSync.
-    const flushed = (committed as Promise<unknown> & { flushed?: Promise<unknown> }).flushed ?? this.root.flushed;
-    await flushed;
+    // The commit above was synchronous and fsynced: committed and durable are the same moment.
     this.onFlushEvent?.('durable');
     this.stats.flushes++;
     this.stats.opsWritten += ops.length;
     this.stats.lastFlushMs = performance.now() - started;
     this.onFlushed?.(this.stats.lastFlushMs, ops.length);
+  }
+
+  /** flushSync() as a promise (rejects instead of throwing). */
+  async flush(): Promise<void> {
+    this.flushSync();
   }
 
   async close(): Promise<void> {

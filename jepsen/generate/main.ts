@@ -1,4 +1,4 @@
-// A command-line front to the generators, for experiments:
+// A command-line front to the generators (`conclave generate`, or this file run directly):
 //   node dist/jepsen/generate/main.js --seed 7 --ops 5000 --processes 16 --keys 100 \
 //     --zipf 1 --info 0.1 [--stale late|random] > history.jsonl
 // Prints the history as JSON Lines on stdout and one summary line on stderr.
@@ -189,6 +189,27 @@ export function runGenerate(argv: readonly string[], out: (s: string) => void, e
   out(eventsToJsonl(history.events));
   err(`generate: ${history.ops.length} ops, ${history.events.length} events; ${note}\n`);
   return 0;
+}
+
+/**
+ * `conclave generate`: the same options, output and exit codes as running this file. Output
+ * goes out through the streams' own buffering, so a large history is written in full before
+ * the process exits.
+ */
+export async function generateMain(args: readonly string[]): Promise<number> {
+  const chunks: string[] = [];
+  const code = runGenerate(
+    args,
+    (s) => chunks.push(s),
+    (s) => process.stderr.write(s),
+  );
+  const text = chunks.join('');
+  if (text.length > 0) {
+    await new Promise<void>((resolve, reject) => {
+      process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  return code;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -1,5 +1,6 @@
 // Known answers for the checker: small histories whose verdicts are clear by hand.
 import { describe, expect, it } from 'vitest';
+import { repeatedCase } from '../../jepsen/generate/repeated.js';
 import { checkHistory, checkHistoryParallel } from '../../jepsen/check.js';
 import { parseEdn } from '../../jepsen/history.js';
 import { HistoryError } from '../../jepsen/history.js';
@@ -223,16 +224,14 @@ describe('checkHistory: kv', () => {
 
 describe('checkHistory: limits', () => {
   it('answers unknown, never a wrong verdict, when out of steps', () => {
-    // Concurrent info cas over repeated values, then writes and reads no order explains.
-    const steps: Array<Parameters<typeof events>[number]> = [];
-    const n = 12;
-    for (let p = 0; p < n; p++) steps.push([p, 'invoke', 'cas', [p % 4, (p * 3 + 1) % 5]]);
-    for (let p = 0; p < n; p++) steps.push([p, 'info', 'cas', [p % 4, (p * 3 + 1) % 5]]);
-    for (let p = 0; p < n; p++) steps.push([100 + p, 'invoke', 'write', p % 3], [100 + p, 'ok', 'write', p % 3], [200 + p, 'invoke', 'read'], [200 + p, 'ok', 'read', (p * 7) % 5]);
-    const bounded = checkHistory(events(...steps), 'cas-register', { maxSteps: 50 });
+    // A hot register with values 0..4, 16 processes and 30% info writes (issue 12's family):
+    // no rule decides it, the search needs far more than 50 steps. (Hand-made hard cases of
+    // concurrent info cas are now refuted at once by the sharper pigeonhole rule.)
+    const c = repeatedCase({ seed: 7, ops: 2000, processes: 16, infoRate: 0.3, variant: 'linearizable' });
+    const bounded = checkHistory(c.history.events, c.model, { maxSteps: 50 });
     expect(bounded.valid).toBe('unknown');
     expect(bounded.explanation).toMatch(/unknown/);
-    expect(checkHistory(events(...steps), 'cas-register').valid).toBe(false);
+    expect(checkHistory(c.history.events, c.model).valid).toBe(true);
   });
 });
 

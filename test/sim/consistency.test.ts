@@ -19,7 +19,7 @@ describe('sim --consistency', () => {
   });
 
   it('the weak-read check sees a replica serving uncommitted state (apply-uncommitted, eventual reads)', () => {
-    const r = runSimulation(optionsFromFlags(1, { ...defaultFlags(), partitions: 4, consistency: 'eventual', bug: 'apply-uncommitted' }));
+    const r = runSimulation(optionsFromFlags(2, { ...defaultFlags(), partitions: 4, consistency: 'eventual', bug: 'apply-uncommitted' }));
     expect(r.ok).toBe(false);
     expect(r.violations[0]?.kind).toBe('weak-read-uncommitted');
   });
