@@ -13,7 +13,7 @@ import seedrandom from 'seedrandom';
 import { ClusterNode } from '../core/node/node.js';
 import type { NodeOp } from '../core/node/command.js';
 import type { Bugs } from '../core/bugs.js';
-import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage, type UnbatchedPeerMessage } from '../core/node/types.js';
+import { DEFAULT_NODE_TUNING, type ClientReply, type ClientResult, type NodeConfig, type PeerMessage, type StepDownResult, type UnbatchedPeerMessage } from '../core/node/types.js';
 import { nodeId, partitionId, type NodeId } from '../core/types.js';
 import type { Logger } from './log.js';
 import type { LmdbStorage } from './storage/lmdb-storage.js';
@@ -333,6 +333,23 @@ export class NodeHost {
       }
       this.finish(w, res);
     }
+  }
+
+  /** Node operations (docs/operations.md): run on the node, then send what they produced. */
+  stepDown(partition: number, to?: NodeId): StepDownResult {
+    const r = this.node.stepDown(partition, to);
+    this.afterCall();
+    return r;
+  }
+
+  startDraining(): void {
+    this.node.startDraining();
+    this.afterCall();
+  }
+
+  activate(): void {
+    this.node.activate();
+    this.afterCall();
   }
 
   /** Partitions with no leader known to this node (empty: it can serve). */

@@ -15,7 +15,10 @@ const RUN_OPTIONS = `  --nodes N            cluster size (default 5)
   --duration-ms V      virtual time to simulate (default 60000); faults stop at
                        max(V-15000, 0.75V) and the cluster must recover by V
   --faults LIST        comma-separated: ${FAULT_KINDS.join(', ')};
-                       or all (default: each seed draws its own mix) or none
+                       or all (default: each seed draws its own mix) or none.
+                       stepdown: a random partition's leader hands over to a random
+                       replica; drain: a node gives away its leaderships and stops
+                       campaigning, and is activated again later (docs/operations.md)
   --consistency C      read levels of the workload: strong (default), leader, eventual,
                        or mixed (each read draws one); leader/eventual reads are kept
                        out of the linearizability check and must return a committed value

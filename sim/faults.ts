@@ -3,8 +3,10 @@
 // directly (the fast-check property builds and shrinks schedules itself).
 import type { Rng } from './rng.js';
 
-export const FAULT_KINDS = ['partition', 'crash', 'loss', 'duplicate', 'reorder', 'pause', 'skew', 'disk'] as const;
+export const FAULT_KINDS = ['partition', 'crash', 'loss', 'duplicate', 'reorder', 'pause', 'skew', 'disk', 'stepdown', 'drain'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** Operator actions rather than failures (docs/operations.md); drawn from their own stream, so they move no other fault. */
+export const NODE_OP_KINDS: readonly FaultKind[] = ['stepdown', 'drain'];
 
 /**
  * The share of swarm seeds given to each leader-hunting story; the rest stay broad. A `phased`
@@ -51,7 +53,11 @@ export type FaultEvent =
   /** From `atMs` on, the node's clock runs at `rate` times real time (drift; skew accumulates). */
   | { readonly kind: 'skew'; readonly atMs: number; readonly node: number; readonly rate: number }
   /** Flip one bit of one durable record of the node's disk (at most a minority of nodes ever). */
-  | { readonly kind: 'bitflip'; readonly atMs: number; readonly node: number; readonly pick: number };
+  | { readonly kind: 'bitflip'; readonly atMs: number; readonly node: number; readonly pick: number }
+  /** The leader of partition `partition` (mod the count) hands its leadership to another replica, chosen by `pick`. */
+  | { readonly kind: 'stepdown'; readonly atMs: number; readonly partition: number; readonly pick: number }
+  /** The node drains (gives away its leaderships, stops campaigning) and is activated again after `durationMs`. */
+  | { readonly kind: 'drain'; readonly atMs: number; readonly durationMs: number; readonly node: number };
 
 export type FaultSchedule = readonly FaultEvent[];
 
@@ -106,13 +112,16 @@ export interface FaultProfile {
  */
 export function generateSchedule(
   rng: Rng,
-  allowed: ReadonlySet<FaultKind>,
+  allowedAll: ReadonlySet<FaultKind>,
   swarm: boolean,
   nodes: number,
   faultEndMs: number,
   /** When the faults will actually stop (the heal); the stories are laid out before it. Default faultEndMs. */
   healAtMs: number = faultEndMs,
+  partitions = 1,
 ): { readonly schedule: FaultSchedule; readonly profile: FaultProfile } {
+  // The node operations are drawn at the end from their own stream (see below).
+  const allowed = new Set([...allowedAll].filter((k) => !NODE_OP_KINDS.includes(k)));
   // Some seeds hunt the leader: partitions and crashes both on, most partitions isolate the
   // leader and most crashes hit it. Deposed leaders that still serve, and minority-only tails
   // of short reigns (Figure 8), come from here.
@@ -220,6 +229,25 @@ export function generateSchedule(
   if (on('disk')) {
     const flips = rng.int(0, 6);
     for (let i = 0; i < flips; i++) events.push({ kind: 'bitflip', atMs: rng.range(0, faultEndMs), node: rng.int(0, nodes - 1), pick: rng.int(0, 1e9) });
+  }
+
+  // Node operations in the middle of the load: stepdowns of random partitions' leaders, and
+  // drains of random nodes (activated again later). Own stream: enabling them moves no other
+  // fault. Swarm seeds that hunt the leader keep their story undisturbed: no node operations.
+  const opsRng = rng.fork('node-ops');
+  for (const k of NODE_OP_KINDS) if (allowedAll.has(k) && (!swarm || (!leaderFocus && opsRng.chance(0.6)))) enabled.push(k);
+  if (on('stepdown')) {
+    const stepdownPerSec = Math.exp(opsRng.range(Math.log(0.05), Math.log(2)));
+    for (let t = opsRng.exp(1000 / stepdownPerSec); t < faultEndMs; t += opsRng.exp(1000 / stepdownPerSec)) {
+      events.push({ kind: 'stepdown', atMs: t, partition: opsRng.int(0, Math.max(0, partitions - 1)), pick: opsRng.int(0, 1e9) });
+    }
+  }
+  if (on('drain')) {
+    const drains = opsRng.int(1, 4);
+    for (let i = 0; i < drains; i++) {
+      const atMs = opsRng.range(0, faultEndMs);
+      events.push({ kind: 'drain', atMs, durationMs: 200 + opsRng.exp(faultEndMs / 6), node: opsRng.int(0, nodes - 1) });
+    }
   }
 
   events.sort((a, b) => a.atMs - b.atMs);
@@ -359,6 +387,10 @@ export function describeFault(f: FaultEvent): string {
       return `clock of n${f.node + 1} runs at ${f.rate.toFixed(3)}x`;
     case 'bitflip':
       return `flip a bit on the disk of n${f.node + 1}`;
+    case 'stepdown':
+      return `the leader of partition ${f.partition} steps down`;
+    case 'drain':
+      return `drain n${f.node + 1} for ${f.durationMs.toFixed(0)}ms`;
     default: {
       const _: never = f;
       return String(_);

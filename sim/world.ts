@@ -274,7 +274,7 @@ class World {
     if (o.schedule !== undefined) schedule = o.schedule;
     else {
       // The heal time does not depend on what the schedule changes (client timeouts and election ticks are drawn above).
-      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, o.durationMs, o.durationMs - settleMs(o.durationMs, drawn));
+      const g = generateSchedule(this.rng.fork('schedule'), o.faults, o.swarm, o.nodes, o.durationMs, o.durationMs - settleMs(o.durationMs, drawn), o.partitions);
       schedule = g.schedule;
       profile = g.profile;
     }
@@ -644,11 +644,37 @@ class World {
         }
         return;
       }
+      case 'stepdown':
+        this.stepDown(f);
+        return;
+      case 'drain': {
+        const s = this.slots[f.node % this.slots.length]!;
+        if (s.node === null || s.paused || s.node.state === 'draining') return;
+        s.node.startDraining();
+        this.say(`${s.id} drains: it hands its leaderships away and stops campaigning`);
+        this.flush(s);
+        this.queue.push(Math.min(this.now + f.durationMs, this.healAtMs), { t: 'fault-end', index });
+        return;
+      }
       default: {
         const _: never = f;
         throw new Error(`unknown fault ${JSON.stringify(_)}`);
       }
     }
+  }
+
+  /** A stepdown fault: the partition's current leader hands over to another replica (picked from the fault's own seed). */
+  private stepDown(f: Extract<FaultEvent, { kind: 'stepdown' }>): void {
+    const p = partitionId(f.partition % this.o.partitions);
+    const leader = this.currentLeader(p);
+    if (leader === null || leader.node === null) return;
+    const others = this.map.replicasOf(p).filter((n) => n !== leader.id);
+    if (others.length === 0) return;
+    const to = new Rng(`stepdown/${f.pick}`).pick(others);
+    const r = leader.node.stepDown(p, to);
+    this.trace.record(this.now, 4, this.nodeIndex(to), leader.index, r.kind === 'ok' ? 1 : 0, () => `${leader.id} p${p} steps down to ${to}: ${r.kind}`);
+    if (r.kind === 'ok') this.say(`${leader.id} hands its leadership of partition ${p} to ${to}`);
+    this.flush(leader);
   }
 
   private cutPartition(index: number, cuts: Array<readonly [number, number]>): void {
@@ -751,6 +777,12 @@ class World {
       this.say(`the ${f.shape} partition heals`);
     } else if (f.kind === 'loss' || f.kind === 'duplicate' || f.kind === 'reorder') {
       this.net.stopWeather(f.kind, index);
+    } else if (f.kind === 'drain') {
+      const s = this.slots[f.node % this.slots.length]!;
+      if (s.node?.state === 'draining') {
+        s.node.activate();
+        this.say(`${s.id} is activated again`);
+      }
     }
   }
 
@@ -772,6 +804,7 @@ class World {
     for (const s of this.slots) {
       if (s.paused) this.resume(s);
       if (s.node === null && !s.damaged) this.restart(s);
+      s.node?.activate();
     }
   }
 

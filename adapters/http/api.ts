@@ -275,8 +275,10 @@ export const PartitionStatus = Schema.Struct({
   snapshot_index: Schema.Number,
 });
 export const PeerStatus = Schema.Struct({ peer: Schema.String, state: Schema.String, inbound: Schema.Boolean, last_error: Schema.NullOr(Schema.String) });
+export const NodeStateSchema = Schema.Literal('active', 'draining').pipe(Schema.annotations({ identifier: 'NodeState', description: 'active, or draining (gives away its leaderships, does not campaign while another replica could win)' }));
 export const Status = Schema.Struct({
   node: Schema.String,
+  state: NodeStateSchema,
   ready: Schema.Boolean,
   reason: Schema.NullOr(Schema.String),
   nodes: Schema.Array(Schema.String),
@@ -291,10 +293,47 @@ export const nodeGroup = HttpApiGroup.make('node')
   .add(HttpApiEndpoint.get('health', '/v1/health').addSuccess(Health).addError(Unavailable).annotate(OpenApi.Summary, '200 when this node serves; 503 with the reason otherwise'))
   .add(HttpApiEndpoint.get('status', '/v1/status').addSuccess(Status).annotate(OpenApi.Summary, 'This node, its partitions and peers'));
 
+// ---- admin: node operations (docs/operations.md) -----------------------------------------
+
+export const NotLeader = Schema.Struct({
+  error: Schema.Literal('not_leader'),
+  message: Schema.String,
+  leader: Schema.NullOr(Schema.String).pipe(Schema.annotations({ description: 'the leader this node knows of, if any: send the stepdown there' })),
+}).annotations({ identifier: 'Error_not_leader', description: 'This node does not lead the partition.', ...HttpApiSchema.annotations({ status: 409 }) });
+export const StepdownBody = Schema.Struct({
+  partition: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.nonNegative()), { exact: true }),
+  to: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1), Schema.annotations({ description: 'the successor, a node address (host:port) that replicates the partition' })), { exact: true }),
+}).pipe(Schema.annotations({ identifier: 'StepdownBody' }));
+export const StepdownResult = Schema.Struct({
+  transfers: Schema.Array(Schema.Struct({ partition: Schema.Number, to: Schema.String })),
+  skipped: Schema.Array(Schema.Struct({ partition: Schema.Number, reason: Schema.String })),
+}).pipe(Schema.annotations({ identifier: 'StepdownResult' }));
+export const DrainStatus = Schema.Struct({
+  node: Schema.String,
+  state: NodeStateSchema,
+  leaderships: Schema.Array(Schema.Number).pipe(Schema.annotations({ description: 'partitions this node still leads; a finished drain has none' })),
+  handoffs: Schema.Number.pipe(Schema.annotations({ description: 'leadership transfers the drain has under way' })),
+}).pipe(Schema.annotations({ identifier: 'DrainStatus' }));
+
+export const adminGroup = HttpApiGroup.make('admin')
+  .add(
+    HttpApiEndpoint.post('stepdown', '/v1/admin/stepdown')
+      .setPayload(StepdownBody)
+      .addSuccess(StepdownResult)
+      .addError(BadRequest)
+      .addError(NotLeader)
+      .annotate(OpenApi.Summary, 'Hand leadership of a partition (every partition this node leads, without `partition`) to `to` or the most caught-up replica')
+      .annotate(OpenApi.Description, 'Starts the transfers and answers at once; each completes within an election timeout or is abandoned (the old leader leads on). 409 when this node does not lead `partition`, naming the leader it knows.'),
+  )
+  .add(HttpApiEndpoint.post('drain', '/v1/admin/drain').addSuccess(DrainStatus).annotate(OpenApi.Summary, 'Start draining this node: it gives away its leaderships and stops campaigning; poll GET until `leaderships` is empty'))
+  .add(HttpApiEndpoint.post('activate', '/v1/admin/activate').addSuccess(DrainStatus).annotate(OpenApi.Summary, 'Return this node to active'))
+  .add(HttpApiEndpoint.get('drainStatus', '/v1/admin/drain').addSuccess(DrainStatus).annotate(OpenApi.Summary, "This node's state and the leaderships it still holds"));
+
 export const ConclaveApi = HttpApi.make('conclave')
   .add(kvGroup)
   .add(recordsGroup)
   .add(txnGroup)
   .add(nodeGroup)
+  .add(adminGroup)
   .annotate(OpenApi.Title, 'Conclave')
   .annotate(OpenApi.Version, '1');

@@ -35,6 +35,7 @@ import { servePlainKv, type PlainAnswer, type PlainKvDeps } from './plain-kv.js'
 import type { Metrics } from '../metrics.js';
 import type { TokenAuth } from '../auth.js';
 import type { KvOp, NodeOp } from '../../core/node/command.js';
+import { nodeId } from '../../core/types.js';
 
 export interface HttpDeps {
   readonly metrics: Metrics;
@@ -286,6 +287,7 @@ export function apiLayer(d: HttpDeps) {
           const reason = notReadyReason(d);
           return {
             node: d.config.node,
+            state: d.host.node.state,
             ready: reason === null,
             reason,
             nodes: d.config.nodes,
@@ -299,7 +301,62 @@ export function apiLayer(d: HttpDeps) {
       ),
   );
 
-  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(records), Layer.provide(txn), Layer.provide(node));
+  // Node operations (docs/operations.md). Guarded by the bearer token like every route but /v1/health.
+  const drainStatus = () => {
+    const dp = d.host.node.drainProgress();
+    return { node: d.config.node, state: dp.state, leaderships: dp.leaderships.slice(), handoffs: dp.handoffs };
+  };
+  const admin = HttpApiBuilder.group(ConclaveApi, 'admin', (h) =>
+    h
+      .handle('stepdown', ({ payload }) =>
+        Effect.suspend((): Effect.Effect<{ transfers: Array<{ partition: number; to: string }>; skipped: Array<{ partition: number; reason: string }> }, ReturnType<typeof badRequest> | { error: 'not_leader'; message: string; leader: string | null }> => {
+          const to = payload.to;
+          if (to !== undefined && !d.config.nodes.includes(to)) {
+            return Effect.fail(badRequest(`field 'to': ${JSON.stringify(to)} is not a node of this cluster (${d.config.nodes.join(', ')})`));
+          }
+          const toId = to === undefined ? undefined : nodeId(to);
+          if (payload.partition !== undefined) {
+            const p = payload.partition;
+            if (p >= d.host.node.partitions) return Effect.fail(badRequest(`field 'partition': must be below the partition count ${d.host.node.partitions}, got ${p}`));
+            const r = d.host.stepDown(p, toId);
+            switch (r.kind) {
+              case 'ok':
+                return Effect.succeed({ transfers: [{ partition: r.partition as number, to: r.to as string }], skipped: [] });
+              case 'not-leader':
+                return Effect.fail({ error: 'not_leader' as const, message: r.reason, leader: r.leaderHint });
+              case 'invalid':
+                return Effect.fail(badRequest(`field '${to !== undefined && r.reason.startsWith(to) ? 'to' : 'partition'}': ${r.reason}`));
+            }
+          }
+          // Every partition this node leads: to `to` where it is a replica, else skipped.
+          const transfers: Array<{ partition: number; to: string }> = [];
+          const skipped: Array<{ partition: number; reason: string }> = [];
+          for (const p of d.host.node.drainProgress().leaderships) {
+            const r = d.host.stepDown(p, toId !== undefined && d.host.node.map.isReplica(toId, p) ? toId : undefined);
+            if (r.kind === 'ok') transfers.push({ partition: r.partition, to: r.to });
+            else skipped.push({ partition: p, reason: r.reason });
+          }
+          return Effect.succeed({ transfers, skipped });
+        }),
+      )
+      .handle('drain', () =>
+        Effect.sync(() => {
+          if (d.host.node.state !== 'draining') d.log.info('node drain started', { node: d.config.node });
+          d.host.startDraining();
+          return drainStatus();
+        }),
+      )
+      .handle('activate', () =>
+        Effect.sync(() => {
+          if (d.host.node.state !== 'active') d.log.info('node activated', { node: d.config.node });
+          d.host.activate();
+          return drainStatus();
+        }),
+      )
+      .handle('drainStatus', () => Effect.sync(drainStatus)),
+  );
+
+  return HttpApiBuilder.api(ConclaveApi).pipe(Layer.provide(kv), Layer.provide(records), Layer.provide(txn), Layer.provide(node), Layer.provide(admin));
 }
 
 const json = (status: number, body: ErrorBody): HttpServerResponse.HttpServerResponse =>

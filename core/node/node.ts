@@ -24,11 +24,17 @@ import {
   type RaftPeerMessage,
   type UnbatchedPeerMessage,
 } from './types.js';
+import type { DrainProgress, NodeState, StepDownResult } from './types.js';
 
 /** The node cannot start from its storage (damage it cannot repair); it must stay down. */
 export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
+
+/** Most leadership transfers a drain keeps under way at once (each pauses its partition's writes briefly). */
+const DRAIN_HANDOFFS_IN_FLIGHT_MAX = 8;
+/** After every replica of a partition refused a drain's handoff, wait this many election timeouts before the next round. */
+const DRAIN_ROUND_BACKOFF_ELECTIONS = 10;
 
 /** Most Raft ticks one tick() call may catch up (after a long pause) — bounds the work. */
 const MAX_CATCH_UP_TICKS = 1000;
@@ -64,6 +70,15 @@ export class ClusterNode {
   private replies: ClientReply[] = [];
   private nowMs = 0;
   private nextTickMs: number | null = null;
+  /** Node operations (drain / activate); not persisted, so a restart comes back active. */
+  private opState: NodeState = 'active';
+  /** The drain's transfers under way: partition -> (target, local time started). */
+  private readonly handoffs = new Map<PartitionId, { readonly to: NodeId; readonly sinceMs: number }>();
+  /** Preferred-leader balancing: when the next round is due, and when each partition was last handed over by it. */
+  private nextBalanceMs: number | null = null;
+  private readonly balanced = new Map<PartitionId, number>();
+  /** Per partition: targets that did not take over in this round, and when the next round may start. */
+  private readonly refused = new Map<PartitionId, { readonly nodes: NodeId[]; retryAtMs: number }>();
 
   constructor(
     private readonly config: NodeConfig,
@@ -186,6 +201,8 @@ export class ClusterNode {
       n++;
     }
     if (n === MAX_CATCH_UP_TICKS) this.nextTickMs = nowMs + this.config.tickMs;
+    if (this.opState === 'draining') this.driveDrain(nowMs);
+    else if (this.config.balanceLeadersMs !== undefined) this.balanceLeaders(nowMs, this.config.balanceLeadersMs);
     for (const r of this.replicas.values()) r.expire(nowMs);
     this.coordinator.tick(nowMs);
     this.pump();
@@ -350,6 +367,144 @@ export class ClusterNode {
     let n = this.coordinator.pending + this.fanouts.pending;
     for (const r of this.replicas.values()) n += r.pending;
     return n;
+  }
+
+  // ------------------------------------------------------------ node operations (docs/operations.md)
+
+  get state(): NodeState {
+    return this.opState;
+  }
+
+  /**
+   * Hand this node's leadership of `partition` to `to` (a replica of it), or, without `to`, to
+   * the most caught-up other replica (the preferred leader among equals). `ok` means the
+   * transfer started: the successor takes over within an election timeout once it holds the
+   * leader's log, or the transfer is abandoned and this node leads on (writes pause meanwhile).
+   */
+  stepDown(partition: number, to?: NodeId): StepDownResult {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.config.partitions) {
+      return { kind: 'invalid', reason: `partition must be an integer in 0..${this.config.partitions - 1}, got ${partition}` };
+    }
+    const p = partition as PartitionId;
+    const replicas = this.map.replicasOf(p);
+    if (to !== undefined && !replicas.includes(to)) return { kind: 'invalid', reason: `${to} is not a replica of partition ${p} (its replicas: ${replicas.join(', ')})` };
+    const r = this.replicas.get(p);
+    if (r === undefined) return { kind: 'not-leader', partition: p, leaderHint: null, reason: `${this.id} is not a replica of partition ${p}` };
+    const st = r.status();
+    if (st.role !== 'leader') return { kind: 'not-leader', partition: p, leaderHint: st.leader, reason: `${this.id} does not lead partition ${p}` };
+    if (to === this.id) return { kind: 'invalid', reason: `${to} already leads partition ${p}; name another replica` };
+    const target = to ?? this.successorOf(p, []);
+    if (target === null) return { kind: 'invalid', reason: `partition ${p} has no other replica to lead it` };
+    r.raft.transferLeader(target);
+    this.pump();
+    return { kind: 'ok', partition: p, to: target };
+  }
+
+  /**
+   * Start draining: give away every leadership (at most DRAIN_HANDOFFS_IN_FLIGHT_MAX transfers
+   * at once) and stop campaigning while another replica could win. Still votes and replicates.
+   * A draining replica campaigns after a long silence (raft PASSIVE_EXTRA_ELECTIONS), so a drain
+   * never leaves a partition leaderless; a leadership won so is handed off again. (Named so
+   * because drain() already hands the driver its output.)
+   */
+  startDraining(): void {
+    if (this.opState === 'draining') return;
+    this.opState = 'draining';
+    for (const r of this.replicas.values()) r.raft.setPassive(true);
+    this.driveDrain(this.nowMs);
+    this.pump();
+  }
+
+  /** Back to active: campaigns and leads as usual again (leaderships come back through elections, stepdowns or balancing). */
+  activate(): void {
+    if (this.opState === 'active') return;
+    this.opState = 'active';
+    this.handoffs.clear();
+    this.refused.clear();
+    for (const r of this.replicas.values()) r.raft.setPassive(false);
+  }
+
+  drainProgress(): DrainProgress {
+    const leaderships: PartitionId[] = [];
+    for (const [p, r] of this.replicas) if (r.status().role === 'leader') leaderships.push(p);
+    return { state: this.opState, leaderships, handoffs: this.handoffs.size };
+  }
+
+  /** The other replica of p with the highest match index; the preferred leader among equals, then map order. */
+  private successorOf(p: PartitionId, exclude: readonly NodeId[]): NodeId | null {
+    const g = this.mustReplica(p).raft;
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const n of this.map.replicasOf(p)) {
+      // replicasOf lists the preferred leader first: ties keep it.
+      if (n === this.id || exclude.includes(n)) continue;
+      const m = g.matchOf(n) ?? 0;
+      if (m > bestMatch) {
+        best = n;
+        bestMatch = m;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Preferred-leader balancing (NodeConfig.balanceLeadersMs): hand each partition led here to
+   * its preferred leader once that one holds the whole log. Bounded: at most
+   * DRAIN_HANDOFFS_IN_FLIGHT_MAX transfers a round, and a partition handed over (or refused:
+   * the preferred one drains or is cut off) is left alone for 5 rounds.
+   */
+  private balanceLeaders(nowMs: number, everyMs: number): void {
+    if (this.nextBalanceMs === null) this.nextBalanceMs = nowMs + everyMs;
+    if (nowMs < this.nextBalanceMs) return;
+    this.nextBalanceMs = nowMs + everyMs;
+    let started = 0;
+    for (const [p, r] of this.replicas) {
+      if (started >= DRAIN_HANDOFFS_IN_FLIGHT_MAX) break;
+      const preferred = this.map.preferredLeader(p);
+      if (preferred === this.id) continue;
+      const st = r.status();
+      if (st.role !== 'leader' || r.raft.transferee() !== null) continue;
+      const last = this.balanced.get(p);
+      if (last !== undefined && nowMs - last < 5 * everyMs) continue;
+      if (r.raft.matchOf(preferred) !== st.lastIndex) continue;
+      r.raft.transferLeader(preferred);
+      this.balanced.set(p, nowMs);
+      started++;
+    }
+  }
+
+  /** One step of the drain: notice finished or abandoned handoffs, start new ones within the bound. */
+  private driveDrain(nowMs: number): void {
+    const electionMs = this.config.tickMs * this.config.electionTicks;
+    for (const [p, r] of this.replicas) {
+      if (r.status().role !== 'leader') {
+        this.handoffs.delete(p);
+        this.refused.delete(p);
+        continue;
+      }
+      const h = this.handoffs.get(p);
+      if (h !== undefined) {
+        // Raft abandons a transfer after an election timeout; the bound here is a backstop.
+        if (r.raft.transferee() === h.to && nowMs - h.sinceMs < 2 * electionMs) continue;
+        this.handoffs.delete(p);
+        const ref = this.refused.get(p) ?? { nodes: [], retryAtMs: 0 };
+        ref.nodes.push(h.to);
+        this.refused.set(p, ref);
+      }
+      if (this.handoffs.size >= DRAIN_HANDOFFS_IN_FLIGHT_MAX) continue;
+      const ref = this.refused.get(p);
+      if (ref !== undefined && nowMs < ref.retryAtMs) continue;
+      const target = this.successorOf(p, ref?.nodes ?? []);
+      if (target === null && ref !== undefined && ref.nodes.length > 0) {
+        // Every other replica refused (draining too, or unreachable): lead on, try again later.
+        ref.nodes.length = 0;
+        ref.retryAtMs = nowMs + DRAIN_ROUND_BACKOFF_ELECTIONS * electionMs;
+        continue;
+      }
+      if (target === null) continue; // a single replica: nobody to hand to
+      r.raft.transferLeader(target);
+      this.handoffs.set(p, { to: target, sinceMs: nowMs });
+    }
   }
 
   private mustReplica(partition: PartitionId): Replica {

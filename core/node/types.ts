@@ -156,6 +156,12 @@ export interface NodeConfig {
   readonly raft?: Partial<RaftTuning>;
   readonly bugs?: Bugs;
   readonly observer?: NodeObserver;
+  /**
+   * Preferred-leader balancing: every this many local-clock ms, a leader that is not its
+   * partition's preferred leader hands over to it when the preferred one holds the whole log
+   * (a draining one refuses; that partition is then left alone for 5 rounds). Off when absent.
+   */
+  readonly balanceLeadersMs?: number;
 }
 
 export interface RaftTuning {
@@ -188,3 +194,27 @@ export const DEFAULT_NODE_TUNING = {
   requestTimeoutMs: 10_000,
   routeTimeoutMs: 5_000,
 } as const;
+
+/**
+ * A node's operating state (issue 8's node operations). `active`: campaigns and leads as usual.
+ * `draining`: hands every leadership it holds to another replica, does not campaign while
+ * another replica could win (it still votes and replicates), so it can be restarted without
+ * an election on its watch. Not persisted: a restarted node comes back `active`.
+ */
+export type NodeState = 'active' | 'draining';
+
+/** The answer to ClusterNode.stepDown. `ok` means the transfer started (it completes within an election timeout or is abandoned). */
+export type StepDownResult =
+  | { readonly kind: 'ok'; readonly partition: PartitionId; readonly to: NodeId }
+  /** This node does not lead the partition (or does not replicate it): ask `leaderHint`. */
+  | { readonly kind: 'not-leader'; readonly partition: PartitionId; readonly leaderHint: NodeId | null; readonly reason: string }
+  /** The request cannot be carried out as asked (bad partition, `to` not a replica, no other replica). */
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+export interface DrainProgress {
+  readonly state: NodeState;
+  /** Partitions this node still leads, ascending. A finished drain has none. */
+  readonly leaderships: readonly PartitionId[];
+  /** Leadership transfers the drain has under way now. */
+  readonly handoffs: number;
+}

@@ -55,6 +55,9 @@ interface IncomingSnapshot {
   held: number;
 }
 
+/** How many extra election timeouts a passive (draining) replica waits before it campaigns. */
+export const PASSIVE_EXTRA_ELECTIONS = 2;
+
 export class Raft implements RaftGroup {
   readonly id: NodeId;
   private readonly cfg: RaftConfig;
@@ -83,6 +86,8 @@ export class Raft implements RaftGroup {
   private transferElapsed = 0;
   /** The last commit made as leader (leaderCommitMark). */
   private leaderMark: { readonly term: Term; readonly commit: LogIndex } = { term: 0 as Term, commit: 0 as LogIndex };
+  /** A draining node's replica (see setPassive): it campaigns only after a long silence. */
+  private passive = false;
 
   private readonly readOnly = new ReadOnly();
   /** Reads that arrived before the leader committed an entry of its term. */
@@ -162,7 +167,10 @@ export class Raft implements RaftGroup {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    // Passive: wait PASSIVE_EXTRA_ELECTIONS more election timeouts, so an active replica that can
+    // win always campaigns first; but never forever, so a drain cannot leave a group leaderless.
+    const timeout = this.randomizedElectionTimeout + (this.passive ? PASSIVE_EXTRA_ELECTIONS * this.cfg.electionTicks : 0);
+    if (this.promotable() && this.electionElapsed >= timeout) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote ? 'pre-vote' : 'election');
     }
@@ -306,6 +314,27 @@ export class Raft implements RaftGroup {
     const pr = this.prs.get(to)!;
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.maybeSendAppend(to, true);
+  }
+
+  /**
+   * Passive (the node is draining): no TimeoutNow is obeyed, and an election is started only
+   * after PASSIVE_EXTRA_ELECTIONS extra election timeouts without a leader. Votes are still
+   * given as usual, so the group's quorum is unchanged.
+   */
+  setPassive(passive: boolean): void {
+    this.passive = passive;
+  }
+
+  /** Leader only: the highest index known replicated on `id` (null when not leader or not a voter). */
+  matchOf(id: NodeId): LogIndex | null {
+    if (this.role !== 'leader') return null;
+    const pr = this.prs.get(id);
+    return pr === undefined ? null : (pr.match as LogIndex);
+  }
+
+  /** Leader only: the voter a leadership transfer is under way to, if any. */
+  transferee(): NodeId | null {
+    return this.role === 'leader' ? this.leadTransferee : null;
   }
 
   step(m: Message): void {
@@ -484,7 +513,7 @@ export class Raft implements RaftGroup {
         return;
       case 'timeout-now':
         // Our leader asks us to take over: campaign at once, past any lease.
-        if (this.promotable()) this.campaign('transfer');
+        if (this.promotable() && !this.passive) this.campaign('transfer');
         return;
       case 'propose':
         if (this.lead !== null) this.send({ ...m, from: this.id, to: this.lead, term: this.term as Term });

@@ -224,6 +224,12 @@ export interface RaftGroup {
    * must see a leader's commit even when it stepped down within the same call.
    */
   leaderCommitMark(): { readonly term: Term; readonly commit: LogIndex };
+  /** A draining node's replica: obeys no TimeoutNow, campaigns only after a long silence (raft.ts). */
+  setPassive(passive: boolean): void;
+  /** Leader only: the highest index known replicated on voter `id`; null otherwise. */
+  matchOf(id: NodeId): LogIndex | null;
+  /** Leader only: the voter a leadership transfer is under way to, if any. */
+  transferee(): NodeId | null;
   hasReady(): boolean;
   ready(): Ready;
   advance(ready: Ready): void;
