@@ -8,9 +8,9 @@ import { runSimulation } from '../../sim/world.js';
 
 const REGRESSIONS: ReadonlyArray<{ readonly bug: PlantedBug; readonly seed: number; readonly kind: string }> = [
   { bug: 'vote-without-log-check', seed: 2, kind: 'committed-entry-unsafe' },
-  { bug: 'forget-vote-on-restart', seed: 1, kind: 'double-vote' },
+  { bug: 'forget-vote-on-restart', seed: 2, kind: 'double-vote' },
   { bug: 'commit-previous-term', seed: 4, kind: 'committed-entry-unsafe' },
-  { bug: 'ack-before-durable', seed: 1, kind: 'committed-entry-unsafe' },
+  { bug: 'ack-before-durable', seed: 1, kind: 'leader-completeness' },
   { bug: 'stale-read', seed: 5, kind: 'linearizability' },
   { bug: 'apply-uncommitted', seed: 4, kind: 'acknowledged-write-lost' },
   { bug: 'truncate-committed', seed: 2, kind: 'committed-entry-unsafe' },
