@@ -108,7 +108,8 @@ export function searchWithCuts(model: Model<string>, ops: readonly Operation[], 
     }
     acc = next;
   }
-  const endId = -1 - Math.max(0, ...ops.map((op) => op.id));
+  let endId = -1;
+  for (const op of ops) endId = Math.min(endId, -1 - op.id);
   const witnessTo = (k: number, e: number): number[] => {
     const parts: Array<readonly number[]> = [];
     for (let j = k; j > 0; j--) {
