@@ -57,6 +57,8 @@ interface Case {
   readonly name: string;
   readonly targetMs: number;
   readonly parallel?: boolean;
+  /** Checker option `cuts` (quiescent-point cuts, docs/checker.md proof 8); default on. */
+  readonly cuts?: boolean;
 }
 
 function cases(quick: boolean): Case[] {
@@ -173,6 +175,19 @@ function cases(quick: boolean): Case[] {
       out.push({ name: repeatedName(p), targetMs: 10_000, build: () => repeatedCase(p) });
     });
   }
+  // Quiescent-point cuts (proof 8): a long one-key history with low concurrency and no info,
+  // values 0..4 (so the search decides it), checked without and with cuts, side by side
+  // (--only quiescent).
+  const qOps = quick ? 5000 : 20_000;
+  for (const cuts of [false, true]) {
+    const name = `1 key, 2 procs, ${qOps} ops, no info, 5 values, quiescent, cuts ${cuts ? 'on' : 'off'}`;
+    out.push({
+      name,
+      targetMs: 10_000,
+      cuts,
+      build: () => ({ name, model: 'cas-register', expected: true, history: generateHistory({ seed: 7002, ops: qOps, processes: 2, register: true, mix: { read: 0.5, write: 0.4, cas: 0.1 }, values: 5, valueMin: 0 }) }),
+    });
+  }
   const bigOps = quick ? 10_000 : 50_000;
   for (const skew of ['uniform', 'zipf'] as const) {
     for (const stale of [false, true]) {
@@ -211,7 +226,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const result = c.parallel === true
       ? await checkHistoryParallel(events, hc.model, { timeoutMs: args.timeoutMs, jobs: args.jobs })
-      : checkHistory(events, hc.model, { timeoutMs: args.timeoutMs });
+      : checkHistory(events, hc.model, { timeoutMs: args.timeoutMs, ...(c.cuts !== undefined ? { cuts: c.cuts } : {}) });
     const ms = performance.now() - t0;
     const status: Row['status'] = result.valid === 'unknown' ? 'UNKNOWN' : result.valid === hc.expected ? 'ok' : 'MISMATCH';
     const row: Row = {

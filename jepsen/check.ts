@@ -21,6 +21,7 @@ import { checkUniqueValues, uniqueValuesApplies } from './unique-values.js';
 import { findCertainStaleRead, findProducerShortage, findReadWithoutSource, chainDecision } from './certain-violations.js';
 import { replayAccepts } from './replay.js';
 import { searchFrontier } from './frontier-search.js';
+import { searchWithCuts } from './cuts.js';
 import { explainCounterexample } from './explain.js';
 
 export interface CheckOptions {
@@ -30,6 +31,10 @@ export interface CheckOptions {
   readonly maxSteps?: number;
   /** Work allowed for shrinking a counterexample (search steps); default 2,000,000. */
   readonly shrinkSteps?: number;
+  /** Cut the search at quiescent points (docs/checker.md, proof 8); default true. False for comparisons. */
+  readonly cuts?: boolean;
+  /** Shortest segment worth cutting off (default 1,000 operations); tests use 1. */
+  readonly cutMinSegment?: number;
 }
 
 export interface ParallelCheckOptions extends CheckOptions {
@@ -59,7 +64,7 @@ export interface Decision {
 }
 
 /** Decides one part (one key) of a register-family history. */
-export function decidePart(model: Model<string>, ops: readonly Operation[], limits: { readonly maxSteps?: number; readonly deadlineMs?: number }): Decision {
+export function decidePart(model: Model<string>, ops: readonly Operation[], limits: { readonly maxSteps?: number; readonly deadlineMs?: number; readonly cuts?: boolean; readonly cutMinSegment?: number }): Decision {
   const { kept, dropped, forced } = pruneRegisterOps(ops);
   const prunedNote = dropped.length > 0 || forced.length > 0 ? '+prune' : '';
   if (uniqueValuesApplies(kept)) {
@@ -85,12 +90,20 @@ export function decidePart(model: Model<string>, ops: readonly Operation[], limi
   if (shortage !== null) return { valid: false, linearized: [], method: `pigeonhole${prunedNote}`, steps: kept.length, kept, witness: shortage };
   const order = chain?.order ?? null;
   if (order !== null && replayAccepts(model, kept, order)) return { valid: true, linearized: order, method: `pigeonhole-order${prunedNote}`, steps: kept.length, kept };
-  const r = searchFrontier(model, kept, {
+  const searchOptions = {
     ...limits,
-    readOnly: (op) => op.f === 'read' && op.status === 'ok',
-    unconditional: (op) => op.f === 'write' || op.f === 'delete',
-    values: { needs: neededKey, produces: resultKey, stateValue: (s) => s },
-  });
+    readOnly: (op: Operation) => op.f === 'read' && op.status === 'ok',
+    unconditional: (op: Operation) => op.f === 'write' || op.f === 'delete',
+    values: { needs: neededKey, produces: resultKey, stateValue: (s: string) => s },
+  };
+  // Cut at quiescent points (proof 8); a linearization glued from the segments counts only
+  // once the independent replay accepts it (else the whole part is searched uncut).
+  if (limits.cuts !== false) {
+    const c = searchWithCuts(model, kept, { ...searchOptions, ...(limits.cutMinSegment !== undefined ? { minSegment: limits.cutMinSegment } : {}) });
+    const method = c.segments > 1 ? `search+cuts${prunedNote}` : `search${prunedNote}`;
+    if (c.valid !== true || replayAccepts(model, kept, c.linearized)) return { valid: c.valid, linearized: c.linearized, method, steps: c.steps, kept };
+  }
+  const r = searchFrontier(model, kept, searchOptions);
   return { valid: r.valid, linearized: r.linearized, method: `search${prunedNote}`, steps: r.steps, kept };
 }
 
@@ -105,6 +118,8 @@ export function checkPart(
   const limits = {
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
     ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    ...(options.cuts !== undefined ? { cuts: options.cuts } : {}),
+    ...(options.cutMinSegment !== undefined ? { cutMinSegment: options.cutMinSegment } : {}),
   };
   // A decision reached under a smaller step budget is the decision: the search is
   // deterministic, and a budget only cuts it short.
