@@ -11,8 +11,12 @@ import { PLANTED_BUGS, isPlantedBug, type PlantedBug } from '../core/bugs.js';
 import { defaultFlags, parseIntArg, parseRunFlag, type RunFlags } from '../sim/options.js';
 import { parseSeedRange, type SeedOutcome } from '../sim/sweep.js';
 
-/** Bugs the KV simulator's checks are meant to catch (lock-release-early needs the bank workload). */
-const KV_BUGS = (Object.keys(PLANTED_BUGS) as PlantedBug[]).filter((b) => b !== 'lock-release-early');
+/**
+ * Bugs the KV workload's checks are meant to catch: lock-release-early needs the bank workload
+ * and fanout-offset-per-partition a listing workload (neither is in the simulator yet; the
+ * latter is caught by test/node/fanout.test.ts).
+ */
+const KV_BUGS = (Object.keys(PLANTED_BUGS) as PlantedBug[]).filter((b) => b !== 'lock-release-early' && b !== 'fanout-offset-per-partition');
 
 async function runAll(seeds: readonly number[], flags: RunFlags, jobs: number): Promise<SeedOutcome[]> {
   const out: SeedOutcome[] = [];
