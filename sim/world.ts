@@ -7,7 +7,7 @@ import type { ClientReply, ClientRequest, NodeConfig, PeerMessage } from '../cor
 import { DEFAULT_NODE_TUNING } from '../core/node/types.js';
 import type { Entry, Message, RaftGroup, Role } from '../core/raft/types.js';
 import { PartitionMap } from '../core/partition/index.js';
-import { decodeReplicaCommand } from '../core/replica/command.js';
+import { decodeAnyCommand } from '../core/replica/command.js';
 import { AssertionError, nodeId, partitionId, type NodeId } from '../core/types.js';
 import { checkHistory } from '../jepsen/check.js';
 import type { HistoryEvent } from '../jepsen/types.js';
@@ -549,8 +549,9 @@ class World {
     const id = `${p}/${e.index}/${e.term}`;
     if (this.writeSeen.has(id)) return;
     this.writeSeen.add(id);
-    const { kv } = decodeReplicaCommand(e.data);
-    const cmd = kv as { op?: unknown; key?: unknown; value?: unknown };
+    const d = decodeAnyCommand(e.data);
+    if (d.kind !== 'kv') return; // records and transactions: not KV writes
+    const cmd = d.kv as { op?: unknown; key?: unknown; value?: unknown };
     if (cmd.op !== 'put' || typeof cmd.key !== 'string') return;
     const k = `${cmd.key}\u0000${JSON.stringify(cmd.value)}`;
     const list = this.writers.get(k) ?? [];

@@ -31,15 +31,22 @@ export function encodeReplicaCommand(c: ReplicaCommand): Uint8Array {
   return encodeValue([COMMAND_FORMAT_VERSION, c.clientId, c.seq, Math.floor(c.proposedAtMs), SHAPES.indexOf(c.shape), encodeKvCommand(c.kv)]);
 }
 
-/** Decodes a command written by encodeReplicaCommand; throws AssertionError on anything else (a log entry is never guessed at). */
-export function decodeReplicaCommand(bytes: Uint8Array): { readonly envelope: Omit<ReplicaCommand, 'kv'>; readonly kv: Value } {
-  let v: Value;
+/** The top-level value of a log entry's bytes; AssertionError when they do not decode (a log entry is never guessed at). */
+function entryValue(bytes: Uint8Array, who: string): Value {
   try {
-    v = decodeValue(bytes);
+    return decodeValue(bytes);
   } catch (e) {
-    if (e instanceof DecodeError) throw new AssertionError(`decodeReplicaCommand: entry bytes are not a command (${e.message})`);
+    if (e instanceof DecodeError) throw new AssertionError(`${who}: entry bytes are not a command (${e.message})`);
     throw e;
   }
+}
+
+/** Decodes a command written by encodeReplicaCommand; throws AssertionError on anything else. */
+export function decodeReplicaCommand(bytes: Uint8Array): { readonly envelope: Omit<ReplicaCommand, 'kv'>; readonly kv: Value } {
+  return kvOfValue(entryValue(bytes, 'decodeReplicaCommand'));
+}
+
+function kvOfValue(v: Value): { readonly envelope: Omit<ReplicaCommand, 'kv'>; readonly kv: Value } {
   if (!Array.isArray(v) || v.length !== 6 || v[0] !== COMMAND_FORMAT_VERSION) throw new AssertionError('decodeReplicaCommand: not a version-1 command envelope');
   const [, clientId, seq, at, shape, kv] = v as Value[];
   if (typeof clientId !== 'number' || typeof seq !== 'number' || typeof at !== 'number' || typeof shape !== 'number' || !(kv instanceof Uint8Array) || SHAPES[shape] === undefined) {
@@ -177,22 +184,14 @@ export function encodeRecordCommand(c: RecordCommand): Uint8Array {
   return encodeValue([RECORD_COMMAND_FORMAT_VERSION, c.clientId, c.seq, Math.floor(c.proposedAtMs), encodeWrite(c.write)]);
 }
 
-/** Decodes either format; throws AssertionError on anything else. */
-export function decodeCommand(bytes: Uint8Array): DecodedCommand {
-  let v: Value;
-  try {
-    v = decodeValue(bytes);
-  } catch (e) {
-    if (e instanceof DecodeError) throw new AssertionError(`decodeCommand: entry bytes are not a command (${e.message})`);
-    throw e;
-  }
+/** Formats 1 and 2, from the entry's decoded top-level value. */
+function commandOfValue(v: Value): DecodedCommand {
   if (Array.isArray(v) && v[0] === RECORD_COMMAND_FORMAT_VERSION) {
     const [, clientId, seq, at, body] = v as Value[];
     if (v.length !== 5 || typeof clientId !== 'number' || typeof seq !== 'number' || typeof at !== 'number' || body === undefined) throw new AssertionError('decodeCommand: malformed version-2 envelope');
     return { kind: 'records', envelope: { clientId, seq, proposedAtMs: at }, write: decodeWrite(body) };
   }
-  const { envelope, kv } = decodeReplicaCommand(bytes);
-  return { kind: 'kv', envelope, kv };
+  return { kind: 'kv', ...kvOfValue(v) };
 }
 
 // ---- one-shot transactions (format version 3) ---------------------------------------------
@@ -238,19 +237,13 @@ function decodeTxnOps(v: Value | undefined): LoggedTxnOp[] {
   });
 }
 
-/** Like decodeCommand, knowing format 3 too. */
+/** Decodes a log command of any format (1 KV, 2 records, 3 one-shot transaction), parsing the bytes once; AssertionError on anything else. */
 export function decodeAnyCommand(bytes: Uint8Array): DecodedCommand | { readonly kind: 'txn'; readonly envelope: TxnCommandEnvelope; readonly ops: readonly LoggedTxnOp[] } {
-  let v: Value;
-  try {
-    v = decodeValue(bytes);
-  } catch (e) {
-    if (e instanceof DecodeError) throw new AssertionError(`decodeCommand: entry bytes are not a command (${e.message})`);
-    throw e;
-  }
+  const v = entryValue(bytes, 'decodeCommand');
   if (Array.isArray(v) && v[0] === TXN_COMMAND_FORMAT_VERSION) {
     const [, clientId, seq, at, txn, ops] = v as Value[];
     if (v.length !== 6 || typeof clientId !== 'number' || typeof seq !== 'number' || typeof at !== 'number' || typeof txn !== 'string') throw new AssertionError('decodeCommand: malformed version-3 envelope');
     return { kind: 'txn', envelope: { clientId, seq, proposedAtMs: at, txn }, ops: decodeTxnOps(ops) };
   }
-  return decodeCommand(bytes);
+  return commandOfValue(v);
 }
